@@ -1,0 +1,37 @@
+# Jadugar: `make demo` and `make test` work from a fresh clone (they build .venv themselves).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test typecheck lint check bench demo generate clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[generator,dev]'
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+typecheck: setup
+	$(BIN)/python -m mypy -p jadugar
+
+lint: setup
+	$(BIN)/ruff check runtime generator tests bench examples
+	$(BIN)/ruff format --check runtime generator tests bench examples
+
+check: lint typecheck test
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench
+
+demo: setup
+	$(BIN)/python examples/demo.py
+
+clean:
+	rm -rf $(VENV) jadugar.db demo.db .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""Jadugar: a typed, code-generated, async data-access layer.
+
+    from jadugar import DatabaseManager
+
+    async with DatabaseManager(url="sqlite:///app.db") as db:
+        await db.query.table("users").insert({"name": "Ada"})
+"""
+
+from __future__ import annotations
+
+from .config import DatabaseOptions, MigrationOptions, PoolOptions, RetryOptions
+from .connection import Session
+from .errors import (
+    ConfigurationError,
+    DatabaseConnectionError,
+    IntegrityError,
+    JadugarError,
+    MigrationChecksumError,
+    MigrationError,
+    MigrationLockError,
+    NotFoundError,
+    PoolTimeoutError,
+    QueryError,
+    QueryTimeoutError,
+    SchemaError,
+    SerializationError,
+    TransactionError,
+    UnsafeQueryError,
+    UnsupportedOperation,
+    ValidationError,
+)
+from .manager import DatabaseManager, HealthStatus
+from .pool import ConnectionPool, PoolMetrics, PoolStatus
+from .query.builder import DeleteQuery, InsertQuery, RawQuery, TableQueryBuilder, UpdateQuery
+from .query.compiler import CompiledQuery
+from .query.expressions import Column, Condition, SqlExpr, fn
+from .query.query_builder import QueryBuilder
+from .query.result import QueryResult
+from .transaction import Transaction
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Column",
+    "CompiledQuery",
+    "Condition",
+    "ConfigurationError",
+    "ConnectionPool",
+    "DatabaseConnectionError",
+    "DatabaseManager",
+    "DatabaseOptions",
+    "DeleteQuery",
+    "HealthStatus",
+    "InsertQuery",
+    "IntegrityError",
+    "JadugarError",
+    "MigrationChecksumError",
+    "MigrationError",
+    "MigrationLockError",
+    "MigrationOptions",
+    "NotFoundError",
+    "PoolMetrics",
+    "PoolOptions",
+    "PoolStatus",
+    "PoolTimeoutError",
+    "QueryBuilder",
+    "QueryError",
+    "QueryResult",
+    "QueryTimeoutError",
+    "RawQuery",
+    "RetryOptions",
+    "SchemaError",
+    "SerializationError",
+    "Session",
+    "SqlExpr",
+    "TableQueryBuilder",
+    "Transaction",
+    "TransactionError",
+    "UnsafeQueryError",
+    "UnsupportedOperation",
+    "UpdateQuery",
+    "ValidationError",
+    "fn",
+]

@@ -1,0 +1,233 @@
+"""Running compiled queries: on the current transaction's connection when the calling task
+is inside ``db.transaction()`` (a context variable), else on a pooled connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .dialects.base import DriverConnection, ExecResult
+from .errors import DatabaseConnectionError, JadugarError, QueryError
+from .query import tree
+from .query.compiler import CompiledQuery
+from .query.result import QueryResult
+
+if TYPE_CHECKING:
+    from .manager import DatabaseManager
+    from .transaction import Transaction
+
+Row = dict[str, Any]
+T = TypeVar("T")
+
+current_transaction: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
+    "jadugar_transaction", default=None
+)
+
+COPY_THRESHOLD = 500  # rows from which COPY beats multi-row VALUES on PostgreSQL
+
+
+class Session:
+    """Where a builder's statements run. The manager's session follows the task's current
+    transaction; a transaction's own session is pinned to its connection."""
+
+    __slots__ = ("capabilities", "compiler", "dialect", "manager", "pinned")
+
+    def __init__(self, manager: DatabaseManager, pinned: Transaction | None = None) -> None:
+        self.manager = manager
+        self.dialect = manager.dialect
+        self.compiler = manager.dialect.compiler
+        self.capabilities = manager.dialect.capabilities
+        self.pinned = pinned
+
+    def _transaction(self) -> Transaction | None:
+        if self.pinned is not None:
+            self.pinned.check_active()
+            return self.pinned
+        tx = current_transaction.get()
+        if tx is not None and tx.manager is self.manager and tx.active:
+            return tx
+        return None
+
+    async def _run(
+        self,
+        compiled: CompiledQuery,
+        timeout: float | None,
+        call: Callable[[DriverConnection], Awaitable[T]],
+        *,
+        retry_safe: bool,
+    ) -> T:
+        manager = self.manager
+        if timeout is None:
+            timeout = manager.default_timeout
+        events = manager.events
+        observed = events.has("query") or events.has("error")
+        started = time.perf_counter() if observed else 0.0
+        tx = self._transaction()
+        try:
+            if tx is not None:
+                async with tx.lock:
+                    result = await call(tx.connection)
+            else:
+                result = await self._on_pool(call, retry_safe)
+        except JadugarError as exc:
+            if isinstance(exc, QueryError) and exc.sql is None:
+                exc.sql = compiled.sql
+            if events.has("error"):
+                events.emit("error", {"sql": compiled.sql, "error": exc})
+            raise
+        if observed and events.has("query"):
+            count = len(result) if isinstance(result, list) else getattr(result, "row_count", 0)
+            events.emit(
+                "query",
+                {
+                    "sql": compiled.sql,
+                    "params": compiled.params,
+                    "duration": time.perf_counter() - started,
+                    "row_count": count,
+                },
+            )
+        return result
+
+    async def _on_pool(
+        self, call: Callable[[DriverConnection], Awaitable[T]], retry_safe: bool
+    ) -> T:
+        manager = self.manager
+        pool = manager.pool
+        attempt = 0
+        while True:
+            conn = await pool.acquire()
+            try:
+                return await call(conn)
+            except DatabaseConnectionError as exc:
+                retry = manager.options.retry_options
+                attempt += 1
+                if not retry_safe or attempt >= retry.attempts:
+                    raise
+                if manager.events.has("retry"):
+                    manager.events.emit("retry", {"attempt": attempt, "error": exc})
+                await asyncio.sleep(retry.delay(attempt))
+            finally:
+                await pool.release(conn)
+
+    async def fetch(self, compiled: CompiledQuery, timeout: float | None) -> list[Row]:
+        sql, params = compiled.sql, compiled.params
+
+        def call(conn: DriverConnection) -> Awaitable[list[Row]]:
+            return conn.fetch(sql, params, timeout)
+
+        return await self._run(compiled, timeout, call, retry_safe=True)
+
+    async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
+        sql, params = compiled.sql, compiled.params
+
+        def call(conn: DriverConnection) -> Awaitable[ExecResult]:
+            return conn.execute(sql, params, timeout)
+
+        return await self._run(compiled, timeout, call, retry_safe=False)
+
+    async def insert_many(
+        self,
+        table: tree.TableRef,
+        columns: tuple[str, ...],
+        rows: tuple[tuple[Any, ...], ...],
+        returning: tuple[str, ...],
+        on_conflict: tree.OnConflict | None,
+        timeout: float | None,
+    ) -> QueryResult:
+        """Bulk insert by the dialect's fastest path, all-or-nothing (one transaction)."""
+        if not rows:
+            return QueryResult([], 0)
+        if self._transaction() is None:
+            async with self.manager.transaction():
+                return await self.insert_many(table, columns, rows, returning, on_conflict, timeout)
+        caps = self.capabilities
+        compiler = self.compiler
+        if (
+            caps.bulk_insert == "copy"
+            and len(rows) >= COPY_THRESHOLD
+            and not returning
+            and on_conflict is None
+            and table.alias is None
+        ):
+            compiled = CompiledQuery(f"COPY {compiler.quote(table.name)} FROM STDIN", ())
+            records = _adapt_rows(rows, compiler.adapt_json)
+
+            def copy(conn: DriverConnection) -> Awaitable[int]:
+                return conn.copy_records(table.name, columns, records, timeout)
+
+            count = await self._run(compiled, timeout, copy, retry_safe=False)
+            return QueryResult([], count)
+        if caps.bulk_insert == "executemany" and not returning:
+            node = tree.Insert(
+                table, columns, (tuple(tree.Value(None) for _ in columns),), (), on_conflict
+            )
+            compiled = compiler.compile(node)
+            records = _adapt_rows(rows, compiler.adapt_json)
+
+            def many(conn: DriverConnection) -> Awaitable[int]:
+                return conn.execute_many(compiled.sql, records, timeout)
+
+            count = await self._run(compiled, timeout, many, retry_safe=False)
+            return QueryResult([], count)
+        per_statement = max(1, min(1000, caps.max_params // max(1, len(columns))))
+        total = 0
+        out_rows: list[Row] = []
+        ids: list[Any] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            node = tree.Insert(
+                table,
+                columns,
+                tuple(tuple(tree.Value(v) for v in row) for row in chunk),
+                returning,
+                on_conflict,
+            )
+            result = await self.execute(compiler.compile(node), timeout)
+            total += result.row_count
+            out_rows.extend(result.rows)
+            ids.extend(QueryResult.from_insert(result).inserted_ids if result.rows else ())
+        return QueryResult(out_rows, total, ids)
+
+    async def stream(
+        self, compiled: CompiledQuery, batch_size: int, timeout: float | None
+    ) -> AsyncIterator[list[Row]]:
+        """Batches from a server-side cursor; opens a read transaction when none is open."""
+        if batch_size < 1:
+            raise ValueError("stream() batch_size must be at least 1")
+        tx = self._transaction()
+        if tx is None:
+            async with self.manager.transaction(read_only=True) as opened:
+                async for batch in opened.connection.stream(
+                    compiled.sql, compiled.params, batch_size, timeout
+                ):
+                    yield batch
+            return
+        async with tx.lock:
+            async for batch in tx.connection.stream(
+                compiled.sql, compiled.params, batch_size, timeout
+            ):
+                yield batch
+
+
+def _adapt_rows(
+    rows: Sequence[tuple[Any, ...]], adapt_json: Callable[[Any], Any]
+) -> Sequence[tuple[Any, ...]]:
+    """Encode dict/list values for JSON columns; leaves plain rows untouched (fast path)."""
+    if not rows:
+        return rows
+    json_columns = [i for i, v in enumerate(rows[0]) if isinstance(v, dict | list)]
+    if not json_columns:
+        return rows
+    get = itemgetter(*range(len(rows[0])))
+    out = []
+    for row in rows:
+        values = list(get(row)) if len(row) > 1 else [row[0]]
+        for i in json_columns:
+            if isinstance(values[i], dict | list):
+                values[i] = adapt_json(values[i])
+        out.append(tuple(values))
+    return out

@@ -1,0 +1,158 @@
+"""The exception tree of SPEC 11. Imports no driver: drivers translate into these."""
+
+from __future__ import annotations
+
+
+class JadugarError(Exception):
+    """Base of every error Jadugar raises."""
+
+
+class ConfigurationError(JadugarError):
+    """A bad URL or option. ``field`` names the option; no password ever appears."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DatabaseConnectionError(JadugarError):
+    """The server could not be reached, refused us, or the connection broke."""
+
+
+class PoolTimeoutError(JadugarError):
+    """No connection became free within ``acquire_timeout``."""
+
+    def __init__(self, message: str, *, in_use: int, size: int, max_size: int) -> None:
+        super().__init__(message)
+        self.in_use = in_use
+        self.size = size
+        self.max_size = max_size
+
+
+class QueryError(JadugarError):
+    """A statement failed. Carries the SQL and the server's code, never the parameters."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sql: str | None = None,
+        code: str | None = None,
+        orig: BaseException | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.sql = sql
+        self.code = code
+        self.orig = orig
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.code:
+            text = f"{text} [code {self.code}]"
+        if self.sql:
+            text = f"{text}\n  SQL: {self.sql}"
+        return text
+
+
+class IntegrityError(QueryError):
+    """A unique, foreign key, not-null or check constraint refused the write."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sql: str | None = None,
+        code: str | None = None,
+        orig: BaseException | None = None,
+        constraint: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        super().__init__(message, sql=sql, code=code, orig=orig)
+        self.constraint = constraint
+        self.kind = kind
+
+
+class SerializationError(QueryError):
+    """Serialization failure, deadlock or lock wait timeout: the transaction may be retried."""
+
+
+class QueryTimeoutError(QueryError):
+    """A statement ran past its timeout and was cancelled on the server."""
+
+
+class NotFoundError(JadugarError):
+    """``find`` found no row for the key."""
+
+
+class ValidationError(JadugarError):
+    """Data refused before it reached the database; ``errors`` lists field paths."""
+
+    def __init__(self, message: str, *, errors: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class TransactionError(JadugarError):
+    """A transaction was used wrongly (after it ended, across tasks, …)."""
+
+
+class UnsafeQueryError(JadugarError):
+    """``update()`` or ``delete()`` without a ``where`` and without ``.all_rows()``."""
+
+
+class UnsupportedOperation(JadugarError):
+    """The dialect cannot do this operation."""
+
+    def __init__(self, operation: str, dialect: str, hint: str = "") -> None:
+        message = f"{operation} is not supported on {dialect}"
+        if hint:
+            message = f"{message}: {hint}"
+        super().__init__(message)
+        self.operation = operation
+        self.dialect = dialect
+
+
+class MigrationError(JadugarError):
+    """A migration could not be planned, applied or rolled back."""
+
+
+class MigrationLockError(MigrationError):
+    """The migration lock could not be taken."""
+
+
+class MigrationChecksumError(MigrationError):
+    """An applied migration file was edited afterwards."""
+
+
+class SchemaError(JadugarError):
+    """A schema file is invalid; ``file`` and ``line`` say where."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        super().__init__(f"{where}{message}")
+        self.file = file
+        self.line = line
+        self.reason = message
+
+
+__all__ = [
+    "ConfigurationError",
+    "DatabaseConnectionError",
+    "IntegrityError",
+    "JadugarError",
+    "MigrationChecksumError",
+    "MigrationError",
+    "MigrationLockError",
+    "NotFoundError",
+    "PoolTimeoutError",
+    "QueryError",
+    "QueryTimeoutError",
+    "SchemaError",
+    "SerializationError",
+    "TransactionError",
+    "UnsafeQueryError",
+    "UnsupportedOperation",
+    "ValidationError",
+]

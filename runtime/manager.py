@@ -1,0 +1,211 @@
+"""DatabaseManager: configuration → dialect + pool; transactions, events, health.
+
+async with DatabaseManager(url="postgresql://app@127.0.0.1/app") as db:
+    rows = await db.query.table("users").where({"active": True}).all()
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel, ConfigDict
+
+from .config import DatabaseOptions
+from .connection import Session
+from .dialects import get_dialect
+from .dialects.base import Dialect, DriverConnection
+from .errors import ConfigurationError, DatabaseConnectionError, JadugarError
+from .events import EventEmitter, Handler
+from .pool import ConnectionPool, PoolStatus
+from .query.query_builder import QueryBuilder
+from .transaction import Transaction, run_in_transaction
+
+T = TypeVar("T")
+
+
+class HealthStatus(BaseModel):
+    """What ``health_check()`` found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    healthy: bool
+    engine: str
+    latency_ms: float | None = None
+    server_version: str | None = None
+    pool: PoolStatus | None = None
+    error: str | None = None
+    replicas: list[HealthStatus] = []
+
+
+class DatabaseManager:
+    """Owns the configuration, the dialect, the pool and the event handlers of one database."""
+
+    def __init__(self, options: DatabaseOptions | None = None, **kwargs: Any) -> None:
+        if options is None:
+            options = DatabaseOptions(**kwargs)
+        elif kwargs:
+            options = options.model_copy(update=kwargs)
+        self.options = options
+        engine = options.engine
+        if engine is None:  # pragma: no cover - DatabaseOptions always infers it
+            raise ConfigurationError("no engine: give engine= or a URL", field="engine")
+        if engine == "mongodb":
+            raise ConfigurationError(
+                "the mongodb engine is not available yet in this version of Jadugar",
+                field="engine",
+            )
+        self.dialect: Dialect = get_dialect(engine)
+        self.events = EventEmitter()
+        self.default_timeout: float | None = options.timeout
+        self._params = options.connect_params()
+        self._pool: ConnectionPool[DriverConnection] | None = None
+        self._session = Session(self)
+        self.query = QueryBuilder(self._session)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> DatabaseManager:
+        """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file."""
+        return cls(DatabaseOptions.from_env(environ, **overrides))
+
+    def __repr__(self) -> str:
+        state = "connected" if self._pool is not None else "not connected"
+        return f"<DatabaseManager {self.options.url_masked} {state}>"
+
+    # ---- lifecycle --------------------------------------------------------------------
+    @property
+    def pool(self) -> ConnectionPool[DriverConnection]:
+        if self._pool is None:
+            raise DatabaseConnectionError(
+                "the DatabaseManager is not connected: call `await db.connect()` or use "
+                "`async with DatabaseManager(...) as db`"
+            )
+        return self._pool
+
+    @property
+    def connected(self) -> bool:
+        return self._pool is not None
+
+    async def connect(self) -> None:
+        if self._pool is not None:
+            return
+        pool_options = self.options.pool
+        if self._params.path == ":memory:" and pool_options.max != 1:
+            # every SQLite :memory: connection is its own database: share one
+            pool_options = pool_options.model_copy(
+                update={"max": 1, "min": min(1, pool_options.min)}
+            )
+        driver = self.dialect.driver
+        params = self._params
+
+        async def factory() -> DriverConnection:
+            return await driver.connect(params)
+
+        pool: ConnectionPool[DriverConnection] = ConnectionPool(
+            factory, pool_options, name="primary", describe=self.options.url_masked
+        )
+        if self.events.has("pool:acquire") or self.events.has("pool:release"):
+            self._wire_pool_events(pool)
+        await pool.open()
+        self._pool = pool
+        self.events.emit("connect", {"engine": self.dialect.name})
+
+    def _wire_pool_events(self, pool: ConnectionPool[DriverConnection]) -> None:
+        events = self.events
+
+        def acquired(conn: DriverConnection) -> None:
+            events.emit("pool:acquire", {"session_id": conn.session_id})
+
+        def released(conn: DriverConnection) -> None:
+            events.emit("pool:release", {"session_id": conn.session_id})
+
+        pool.on_acquire = acquired
+        pool.on_release = released
+
+    async def disconnect(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+            self.events.emit("disconnect", {"engine": self.dialect.name})
+
+    async def __aenter__(self) -> DatabaseManager:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+    # ---- events -----------------------------------------------------------------------
+    def on(self, event: str, handler: Handler) -> DatabaseManager:
+        self.events.on(event, handler)
+        if event.startswith("pool:") and self._pool is not None:
+            self._wire_pool_events(self._pool)
+        return self
+
+    def off(self, event: str, handler: Handler) -> DatabaseManager:
+        self.events.off(event, handler)
+        return self
+
+    # ---- queries and transactions -----------------------------------------------------
+    def get_query_builder(self) -> QueryBuilder:
+        return self.query
+
+    @overload
+    def transaction(
+        self, fn: None = None, *, isolation: str | None = None, read_only: bool = False
+    ) -> Transaction: ...
+
+    @overload
+    def transaction(
+        self,
+        fn: Callable[[Transaction], Awaitable[T]],
+        *,
+        isolation: str | None = None,
+        read_only: bool = False,
+    ) -> Awaitable[T]: ...
+
+    def transaction(
+        self,
+        fn: Callable[[Transaction], Awaitable[T]] | None = None,
+        *,
+        isolation: str | None = None,
+        read_only: bool = False,
+    ) -> Transaction | Awaitable[T]:
+        """``async with db.transaction() as tx:`` or ``await db.transaction(fn)`` (retried
+        on serialization failures). Nested calls become savepoints."""
+        if fn is None:
+            return Transaction(self, isolation=isolation, read_only=read_only)
+        return run_in_transaction(self, fn, isolation=isolation, read_only=read_only)
+
+    # ---- health -----------------------------------------------------------------------
+    async def health_check(self) -> HealthStatus:
+        """Ping the server through the pool: latency, version and pool status."""
+        engine = self.dialect.name
+        if self._pool is None:
+            return HealthStatus(healthy=False, engine=engine, error="not connected")
+        started = time.perf_counter()
+        try:
+            async with self._pool.connection() as conn:
+                await conn.ping()
+                latency = (time.perf_counter() - started) * 1000
+                version = await conn.server_version()
+        except JadugarError as exc:
+            return HealthStatus(
+                healthy=False, engine=engine, error=str(exc), pool=self._pool.get_status()
+            )
+        return HealthStatus(
+            healthy=True,
+            engine=engine,
+            latency_ms=round(latency, 3),
+            server_version=version,
+            pool=self._pool.get_status(),
+        )

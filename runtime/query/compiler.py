@@ -1,0 +1,464 @@
+"""SqlCompiler: a pure function from a query tree to ``CompiledQuery(sql, params)``.
+
+One ``_visit_*`` per node type; dialects override small hooks (quoting, placeholders,
+upsert, ILIKE, function names, transaction statements).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import UnsupportedOperation
+from . import tree
+
+_COMPARE_OPS = {
+    "=": "=",
+    "!=": "<>",
+    "<>": "<>",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "like": "LIKE",
+    "not_like": "NOT LIKE",
+}
+_FUNC_NAMES = {
+    "count": "COUNT",
+    "sum": "SUM",
+    "avg": "AVG",
+    "min": "MIN",
+    "max": "MAX",
+    "lower": "LOWER",
+    "upper": "UPPER",
+    "coalesce": "COALESCE",
+}
+ISOLATION_LEVELS = ("read_uncommitted", "read_committed", "repeatable_read", "serializable")
+_ALIAS_RE = re.compile(r"^(.+?)\s+as\s+(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    sql: str
+    params: tuple[Any, ...]
+
+    def __iter__(self) -> Any:  # allows ``sql, params = query.to_sql()``
+        return iter((self.sql, self.params))
+
+
+class _State:
+    __slots__ = ("params", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+
+class SqlCompiler:
+    """Base compiler (standard SQL); a dialect subclass sets the hooks below."""
+
+    dialect_name: ClassVar[str] = "sql"
+    quote_char: ClassVar[str] = '"'
+    supports_right_join: ClassVar[bool] = True
+    supports_ilike: ClassVar[bool] = True
+    supports_returning: ClassVar[bool] = True
+    max_identifier_length: ClassVar[int] = 63
+    backslash_escapes: ClassVar[bool] = False  # string literals treat \ as an escape
+
+    def __init__(self) -> None:
+        self._quoted: dict[str, str] = {}
+        self._visitors: dict[type[tree.Node], Callable[[Any, _State], None]] = {
+            tree.ColumnRef: self._visit_column,
+            tree.Value: self._visit_value,
+            tree.RawExpr: self._visit_raw_expr,
+            tree.Compare: self._visit_compare,
+            tree.InList: self._visit_in,
+            tree.Between: self._visit_between,
+            tree.IsNull: self._visit_is_null,
+            tree.And: self._visit_and,
+            tree.Or: self._visit_or,
+            tree.Not: self._visit_not,
+            tree.Func: self._visit_func,
+            tree.Alias: self._visit_alias,
+            tree.Select: self._visit_select,
+            tree.Insert: self._visit_insert,
+            tree.Update: self._visit_update,
+            tree.Delete: self._visit_delete,
+            tree.Raw: self._visit_raw,
+        }
+
+    # ---- hooks -------------------------------------------------------------------------
+    def placeholder(self, index: int) -> str:
+        """The placeholder for the ``index``-th (1-based) parameter."""
+        return "?"
+
+    def escape_percent(self, sql: str) -> str:
+        """Literal ``%`` in statement text (doubled where the driver uses pyformat)."""
+        return sql
+
+    def adapt_json(self, value: dict[str, Any] | list[Any]) -> Any:
+        return json.dumps(value, separators=(",", ":"), default=str)
+
+    def now_sql(self) -> str:
+        return "CURRENT_TIMESTAMP"
+
+    def ilike_sql(self, left: str, right: str, negate: bool = False) -> str:
+        op = "NOT ILIKE" if negate else "ILIKE"
+        return f"{left} {op} {right}"
+
+    def limit_offset_sql(self, limit: int | None, offset: int | None) -> str:
+        sql = ""
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        if offset is not None:
+            if limit is None:
+                sql += " LIMIT ALL"
+            sql += f" OFFSET {int(offset)}"
+        return sql
+
+    def upsert_sql(self, node: tree.OnConflict) -> str:
+        cols = ", ".join(self.quote(c) for c in node.columns)
+        if not node.update:
+            return f" ON CONFLICT ({cols}) DO NOTHING"
+        sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in node.update)
+        return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}"
+
+    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        sql = "BEGIN"
+        if isolation:
+            sql += " ISOLATION LEVEL " + self._isolation_words(isolation)
+        if read_only:
+            sql += " READ ONLY"
+        return [sql]
+
+    def savepoint_sql(self, name: str) -> str:
+        return f"SAVEPOINT {self.quote(name)}"
+
+    def release_savepoint_sql(self, name: str) -> str:
+        return f"RELEASE SAVEPOINT {self.quote(name)}"
+
+    def rollback_to_savepoint_sql(self, name: str) -> str:
+        return f"ROLLBACK TO SAVEPOINT {self.quote(name)}"
+
+    # ---- public ------------------------------------------------------------------------
+    def compile(self, node: tree.Node) -> CompiledQuery:
+        state = _State()
+        self._visit(node, state)
+        return CompiledQuery("".join(state.parts), tuple(state.params))
+
+    def quote(self, identifier: str) -> str:
+        """Quote one identifier, or a dotted ``table.column``; ``*`` stays bare."""
+        cached = self._quoted.get(identifier)
+        if cached is not None:
+            return cached
+        if "." in identifier:
+            quoted = ".".join(self._quote_part(p) for p in identifier.split("."))
+        else:
+            quoted = self._quote_part(identifier)
+        if len(self._quoted) < 4096:
+            self._quoted[identifier] = quoted
+        return quoted
+
+    def _quote_part(self, part: str) -> str:
+        if part == "*":
+            return "*"
+        if not part or "\x00" in part:
+            raise ValueError(f"invalid identifier {part!r}: empty or contains a NUL byte")
+        if len(part.encode()) > self.max_identifier_length:
+            raise ValueError(
+                f"identifier {part[:20]!r}… is longer than {self.max_identifier_length} bytes"
+            )
+        q = self.quote_char
+        return q + part.replace(q, q + q) + q
+
+    def convert_placeholders(self, sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+        """Turn ``$n`` or ``?`` placeholders of raw SQL into this dialect's, skipping
+        quoted strings, identifiers and comments; returns the SQL and ordered params."""
+        return _convert_placeholders(self, sql, tuple(params))
+
+    def isolation_check(self, isolation: str | None) -> None:
+        if isolation is not None and isolation not in ISOLATION_LEVELS:
+            raise ValueError(
+                f"unknown isolation level {isolation!r}; use one of {', '.join(ISOLATION_LEVELS)}"
+            )
+
+    # ---- visitors ----------------------------------------------------------------------
+    def _visit(self, node: tree.Node, state: _State) -> None:
+        visitor = self._visitors.get(type(node))
+        if visitor is None:
+            raise TypeError(f"{type(self).__name__} cannot compile {type(node).__name__}")
+        visitor(node, state)
+
+    def _bind(self, value: Any, state: _State) -> str:
+        state.params.append(value)
+        return self.placeholder(len(state.params))
+
+    def _visit_column(self, node: tree.ColumnRef, state: _State) -> None:
+        state.parts.append(self.quote(node.name))
+
+    def _visit_value(self, node: tree.Value, state: _State) -> None:
+        value = node.value
+        if isinstance(value, dict | list):
+            value = self.adapt_json(value)
+        state.parts.append(self._bind(value, state))
+
+    def _visit_raw_expr(self, node: tree.RawExpr, state: _State) -> None:
+        self._append_raw(node.sql, node.params, state)
+
+    def _append_raw(self, sql: str, params: tuple[Any, ...], state: _State) -> None:
+        converted, ordered = _convert_placeholders(self, sql, params, offset=len(state.params))
+        state.parts.append(converted)
+        state.params.extend(ordered)
+
+    def _visit_compare(self, node: tree.Compare, state: _State) -> None:
+        if node.op in ("ilike", "not_ilike"):
+            left = self._sub(node.left, state)
+            right = self._sub(node.right, state)
+            if not self.supports_ilike:
+                raise UnsupportedOperation("ILIKE", self.dialect_name)
+            state.parts.append(self.ilike_sql(left, right, negate=node.op == "not_ilike"))
+            return
+        op = _COMPARE_OPS.get(node.op)
+        if op is None:
+            raise ValueError(f"unknown operator {node.op!r}")
+        self._visit(node.left, state)
+        state.parts.append(f" {op} ")
+        self._visit(node.right, state)
+
+    def _sub(self, node: tree.Node, state: _State) -> str:
+        """Compile a sub-expression into its own string (params still shared)."""
+        saved = state.parts
+        state.parts = []
+        self._visit(node, state)
+        text = "".join(state.parts)
+        state.parts = saved
+        return text
+
+    def _visit_in(self, node: tree.InList, state: _State) -> None:
+        if not node.values:
+            # x IN () is invalid SQL; an empty list matches nothing (NOT IN: everything)
+            state.parts.append("1 = 1" if node.negate else "1 = 0")
+            return
+        self._visit(node.left, state)
+        state.parts.append(" NOT IN (" if node.negate else " IN (")
+        for i, value in enumerate(node.values):
+            if i:
+                state.parts.append(", ")
+            self._visit(value, state)
+        state.parts.append(")")
+
+    def _visit_between(self, node: tree.Between, state: _State) -> None:
+        self._visit(node.left, state)
+        state.parts.append(" NOT BETWEEN " if node.negate else " BETWEEN ")
+        self._visit(node.low, state)
+        state.parts.append(" AND ")
+        self._visit(node.high, state)
+
+    def _visit_is_null(self, node: tree.IsNull, state: _State) -> None:
+        self._visit(node.operand, state)
+        state.parts.append(" IS NOT NULL" if node.negate else " IS NULL")
+
+    def _visit_bool(self, items: tuple[tree.Expr, ...], joiner: str, state: _State) -> None:
+        if len(items) == 1:
+            self._visit(items[0], state)
+            return
+        for i, item in enumerate(items):
+            if i:
+                state.parts.append(joiner)
+            if isinstance(item, tree.And | tree.Or | tree.RawExpr):
+                state.parts.append("(")
+                self._visit(item, state)
+                state.parts.append(")")
+            else:
+                self._visit(item, state)
+
+    def _visit_and(self, node: tree.And, state: _State) -> None:
+        self._visit_bool(node.items, " AND ", state)
+
+    def _visit_or(self, node: tree.Or, state: _State) -> None:
+        self._visit_bool(node.items, " OR ", state)
+
+    def _visit_not(self, node: tree.Not, state: _State) -> None:
+        state.parts.append("NOT (")
+        self._visit(node.item, state)
+        state.parts.append(")")
+
+    def _visit_func(self, node: tree.Func, state: _State) -> None:
+        if node.name == "now":
+            state.parts.append(self.now_sql())
+            return
+        name = _FUNC_NAMES.get(node.name)
+        if name is None:
+            raise ValueError(f"unknown SQL function {node.name!r}")
+        state.parts.append(name + ("(DISTINCT " if node.distinct else "("))
+        for i, arg in enumerate(node.args):
+            if i:
+                state.parts.append(", ")
+            self._visit(arg, state)
+        state.parts.append(")")
+
+    def _visit_alias(self, node: tree.Alias, state: _State) -> None:
+        self._visit(node.expr, state)
+        state.parts.append(" AS " + self.quote(node.name))
+
+    def _from(self, table: tree.TableRef | tree.Subquery, state: _State) -> str:
+        if isinstance(table, tree.TableRef):
+            return self._table(table)
+        return "(" + self._sub(table.select, state) + ") AS " + self.quote(table.alias)
+
+    def _table(self, table: tree.TableRef) -> str:
+        if table.alias:
+            return f"{self.quote(table.name)} AS {self.quote(table.alias)}"
+        return self.quote(table.name)
+
+    def _visit_select(self, node: tree.Select, state: _State) -> None:
+        parts = state.parts
+        parts.append("SELECT DISTINCT " if node.distinct else "SELECT ")
+        if node.columns:
+            for i, col in enumerate(node.columns):
+                if i:
+                    parts.append(", ")
+                self._visit(col, state)
+        else:
+            parts.append("*")
+        parts.append(" FROM " + self._from(node.table, state))
+        for join in node.joins:
+            if join.kind == "right" and not self.supports_right_join:
+                raise UnsupportedOperation(
+                    "RIGHT JOIN", self.dialect_name, "swap the tables and use left_join()"
+                )
+            parts.append(f" {join.kind.upper()} JOIN " if join.kind != "inner" else " INNER JOIN ")
+            parts.append(self._table(join.table) + " ON ")
+            self._visit(join.on, state)
+        if node.where is not None:
+            parts.append(" WHERE ")
+            self._visit(node.where, state)
+        if node.group_by:
+            parts.append(" GROUP BY ")
+            for i, col in enumerate(node.group_by):
+                if i:
+                    parts.append(", ")
+                self._visit(col, state)
+        if node.having is not None:
+            parts.append(" HAVING ")
+            self._visit(node.having, state)
+        if node.order_by:
+            parts.append(" ORDER BY ")
+            for i, order in enumerate(node.order_by):
+                if i:
+                    parts.append(", ")
+                self._visit(order.expr, state)
+                parts.append(" DESC" if order.descending else " ASC")
+        if node.limit is not None or node.offset is not None:
+            parts.append(self.limit_offset_sql(node.limit, node.offset))
+
+    def _returning(self, columns: tuple[str, ...], state: _State) -> None:
+        if not columns:
+            return
+        if not self.supports_returning:
+            raise UnsupportedOperation("RETURNING", self.dialect_name)
+        state.parts.append(" RETURNING " + ", ".join(self.quote(c) for c in columns))
+
+    def _visit_insert(self, node: tree.Insert, state: _State) -> None:
+        parts = state.parts
+        parts.append("INSERT INTO " + self._table(node.table))
+        if node.columns:
+            parts.append(" (" + ", ".join(self.quote(c) for c in node.columns) + ") VALUES ")
+            for r, row in enumerate(node.rows):
+                parts.append(", (" if r else "(")
+                for i, value in enumerate(row):
+                    if i:
+                        parts.append(", ")
+                    self._visit(value, state)
+                parts.append(")")
+        else:
+            parts.append(self.default_values_sql())
+        if node.on_conflict is not None:
+            parts.append(self.upsert_sql(node.on_conflict))
+        self._returning(node.returning, state)
+
+    def default_values_sql(self) -> str:
+        return " DEFAULT VALUES"
+
+    def _visit_update(self, node: tree.Update, state: _State) -> None:
+        parts = state.parts
+        parts.append("UPDATE " + self._table(node.table) + " SET ")
+        for i, (column, value) in enumerate(node.assignments):
+            if i:
+                parts.append(", ")
+            parts.append(self.quote(column) + " = ")
+            self._visit(value, state)
+        if node.where is not None:
+            parts.append(" WHERE ")
+            self._visit(node.where, state)
+        self._returning(node.returning, state)
+
+    def _visit_delete(self, node: tree.Delete, state: _State) -> None:
+        state.parts.append("DELETE FROM " + self._table(node.table))
+        if node.where is not None:
+            state.parts.append(" WHERE ")
+            self._visit(node.where, state)
+        self._returning(node.returning, state)
+
+    def _visit_raw(self, node: tree.Raw, state: _State) -> None:
+        self._append_raw(node.sql, node.params, state)
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _isolation_words(self, isolation: str) -> str:
+        self.isolation_check(isolation)
+        return isolation.replace("_", " ").upper()
+
+    def split_alias(self, column: str) -> tree.Expr:
+        """``"users.name as author"`` → an aliased column reference."""
+        match = _ALIAS_RE.match(column)
+        if match:
+            return tree.Alias(tree.ColumnRef(match.group(1).strip()), match.group(2).strip())
+        return tree.ColumnRef(column)
+
+
+_PLACEHOLDER_RE = re.compile(
+    r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|/\*.*?\*/|\$\d+|\?)""",
+    re.DOTALL,
+)
+
+
+def _convert_placeholders(
+    compiler: SqlCompiler, sql: str, params: tuple[Any, ...], offset: int = 0
+) -> tuple[str, tuple[Any, ...]]:
+    out: list[str] = []
+    ordered: list[Any] = []
+    position = 0
+    last = 0
+    style: str | None = None
+    for match in _PLACEHOLDER_RE.finditer(sql):
+        token = match.group(0)
+        if token[0] not in "$?":
+            continue
+        if token == "?":
+            if style == "$":
+                raise ValueError("raw SQL mixes $n and ? placeholders")
+            style = "?"
+            if position >= len(params):
+                raise ValueError(f"raw SQL has more placeholders than the {len(params)} params")
+            value = params[position]
+            position += 1
+        else:
+            if style == "?":
+                raise ValueError("raw SQL mixes $n and ? placeholders")
+            style = "$"
+            index = int(token[1:])
+            if not 1 <= index <= len(params):
+                raise ValueError(f"raw SQL uses {token} but only {len(params)} params were given")
+            value = params[index - 1]
+            position = max(position, index)
+        out.append(compiler.escape_percent(sql[last : match.start()]))
+        ordered.append(value)
+        out.append(compiler.placeholder(offset + len(ordered)))
+        last = match.end()
+    if style == "?" and position != len(params):
+        raise ValueError(f"raw SQL has {position} placeholders but {len(params)} params")
+    out.append(compiler.escape_percent(sql[last:]))
+    return "".join(out), tuple(ordered)

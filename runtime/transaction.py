@@ -1,0 +1,194 @@
+"""Transactions: ``async with db.transaction() as tx`` and ``await db.transaction(fn)``.
+
+A transaction entered while the task is already inside one becomes a savepoint. While the
+block runs, every builder and model call made by the task uses the transaction's connection
+(``connection.current_transaction``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .connection import Session, current_transaction
+from .dialects.base import DriverConnection
+from .errors import SerializationError, TransactionError
+
+if TYPE_CHECKING:
+    from .manager import DatabaseManager
+    from .query.builder import RawQuery, TableQueryBuilder
+
+T = TypeVar("T")
+
+
+class Transaction:
+    """One transaction or savepoint. Use it as an async context manager."""
+
+    def __init__(
+        self,
+        manager: DatabaseManager,
+        *,
+        isolation: str | None = None,
+        read_only: bool = False,
+    ) -> None:
+        manager.dialect.compiler.isolation_check(isolation)
+        self.manager = manager
+        self.isolation = isolation
+        self.read_only = read_only
+        self.parent: Transaction | None = None
+        self.savepoint: str | None = None
+        self.active = False
+        self.lock = asyncio.Lock()
+        self._connection: DriverConnection | None = None
+        self._token: contextvars.Token[Transaction | None] | None = None
+        self._depth = 0
+        self._session = Session(manager, pinned=self)
+
+    @property
+    def connection(self) -> DriverConnection:
+        if self._connection is None:
+            raise TransactionError("the transaction has not started (use `async with`)")
+        return self._connection
+
+    def check_active(self) -> None:
+        if not self.active:
+            raise TransactionError(
+                "the transaction has already ended; run queries inside its `async with` block"
+            )
+
+    # ---- query entry points, bound to this transaction's connection ---------------------
+    def table(self, name: str) -> TableQueryBuilder:
+        from .query.builder import TableQueryBuilder
+
+        return TableQueryBuilder(self._session, name)
+
+    def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuery:
+        from .query.builder import RawQuery
+
+        return RawQuery(self._session, sql, params)
+
+    def transaction(self) -> Transaction:
+        """A savepoint inside this transaction."""
+        return Transaction(self.manager)
+
+    # ---- lifecycle --------------------------------------------------------------------
+    async def __aenter__(self) -> Transaction:
+        if self._connection is not None:
+            raise TransactionError("a Transaction object can be entered only once")
+        compiler = self.manager.dialect.compiler
+        parent = current_transaction.get()
+        if parent is not None and parent.manager is self.manager and parent.active:
+            self.parent = parent
+            self._depth = parent._depth + 1
+            self.savepoint = f"jadugar_sp_{self._depth}"
+            self._connection = parent.connection
+            async with parent.lock:
+                await self._connection.execute_script(compiler.savepoint_sql(self.savepoint), None)
+        else:
+            pool = self.manager.pool
+            conn = await pool.acquire()
+            try:
+                for sql in compiler.begin_sql(self.isolation, self.read_only):
+                    await conn.execute_script(sql, None)
+            except BaseException:
+                await pool.release(conn)
+                raise
+            self._connection = conn
+        self.active = True
+        self._token = current_transaction.set(self)
+        self._emit("transaction:begin")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            try:
+                current_transaction.reset(self._token)
+            except ValueError:  # exited from another context: just clear it there
+                current_transaction.set(self.parent)
+            self._token = None
+        self.active = False
+        if exc_type is None:
+            await self._commit()
+        else:
+            await self._rollback()
+
+    async def _commit(self) -> None:
+        conn = self.connection
+        compiler = self.manager.dialect.compiler
+        if self.savepoint is not None:
+            assert self.parent is not None
+            async with self.parent.lock:
+                await conn.execute_script(compiler.release_savepoint_sql(self.savepoint), None)
+            self._emit("transaction:commit")
+            return
+        try:
+            await conn.execute_script("COMMIT", None)
+        except BaseException:
+            # a failed COMMIT leaves nothing committed; the pool rolls back or discards
+            await self.manager.pool.release(conn)
+            self._emit("transaction:rollback")
+            raise
+        await self.manager.pool.release(conn)
+        self._emit("transaction:commit")
+
+    async def _rollback(self) -> None:
+        conn = self.connection
+        compiler = self.manager.dialect.compiler
+        if self.savepoint is not None:
+            assert self.parent is not None
+            async with self.parent.lock:
+                await conn.execute_script(compiler.rollback_to_savepoint_sql(self.savepoint), None)
+                await conn.execute_script(compiler.release_savepoint_sql(self.savepoint), None)
+            self._emit("transaction:rollback")
+            return
+        try:
+            if not conn.broken:
+                await conn.execute_script("ROLLBACK", None)
+        except Exception:
+            pass  # the pool sees the open transaction or the broken connection and handles it
+        finally:
+            await self.manager.pool.release(conn)
+            self._emit("transaction:rollback")
+
+    def _emit(self, event: str) -> None:
+        events = self.manager.events
+        if events.has(event):
+            events.emit(event, {"savepoint": self.savepoint, "depth": self._depth})
+
+
+async def run_in_transaction(
+    manager: DatabaseManager,
+    fn: Callable[[Transaction], Awaitable[T]],
+    *,
+    isolation: str | None,
+    read_only: bool,
+) -> T:
+    """Run ``fn(tx)`` in a transaction; the whole function is retried on a serialization
+    failure or deadlock (``RetryOptions``), with backoff and jitter, after a ROLLBACK.
+    Inside an outer transaction it is a savepoint and is not retried on its own."""
+    retry = manager.options.retry_options
+    attempt = 0
+    while True:
+        outer = current_transaction.get()
+        nested = outer is not None and outer.manager is manager and outer.active
+        try:
+            async with Transaction(manager, isolation=isolation, read_only=read_only) as tx:
+                return await fn(tx)
+        except SerializationError as exc:
+            attempt += 1
+            if nested or attempt >= retry.attempts:
+                raise
+            if manager.events.has("retry"):
+                manager.events.emit("retry", {"attempt": attempt, "error": exc})
+            await asyncio.sleep(retry.delay(attempt))
+
+
+__all__ = ["Transaction", "run_in_transaction"]
