@@ -1,0 +1,249 @@
+"""Write queries (insert, insert_many, upsert, update, delete) and raw SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UnsafeQueryError
+from . import tree
+from .compiler import CompiledQuery
+from .expressions import SqlExpr
+from .result import QueryResult
+from .values import check_writable
+
+if TYPE_CHECKING:
+    from ..connection import Session
+    from .builder import TableQueryBuilder
+
+Row = dict[str, Any]
+
+
+def _name(column: object) -> str:
+    if not isinstance(column, str):
+        raise TypeError(f"column names must be str, got {type(column).__name__}")
+    return column
+
+
+def _row(data: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[tree.Expr, ...]]:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"insert() takes a mapping of column to value, got {type(data).__name__}")
+    columns = tuple(_name(c) for c in data)
+    values = tuple(
+        v.node if isinstance(v, SqlExpr) else tree.Value(check_writable(v, f"insert {c!r}"))
+        for c, v in data.items()
+    )
+    return columns, values
+
+
+class InsertQuery:
+    """An insert (one row, many rows, or an upsert). Await it or call ``execute()``."""
+
+    __slots__ = ("_base", "_bulk", "_on_conflict", "_returning", "columns", "rows")
+
+    def __init__(
+        self,
+        base: TableQueryBuilder,
+        columns: tuple[str, ...],
+        rows: tuple[tuple[Any, ...], ...],
+        *,
+        bulk: bool = False,
+        returning: tuple[str, ...] | None = None,
+        on_conflict: tree.OnConflict | None = None,
+    ) -> None:
+        self._base = base
+        self.columns = columns
+        self.rows = rows  # tuples of Expr (single insert) or raw values (bulk)
+        self._bulk = bulk
+        self._returning = returning
+        self._on_conflict = on_conflict
+
+    def _with(
+        self,
+        *,
+        returning: tuple[str, ...] | None = None,
+        on_conflict: tree.OnConflict | None = None,
+    ) -> InsertQuery:
+        return InsertQuery(
+            self._base,
+            self.columns,
+            self.rows,
+            bulk=self._bulk,
+            returning=returning if returning is not None else self._returning,
+            on_conflict=on_conflict if on_conflict is not None else self._on_conflict,
+        )
+
+    def returning(self, *columns: str) -> InsertQuery:
+        return self._with(returning=tuple(_name(c) for c in columns) or ("*",))
+
+    def _node_rows(self) -> tuple[tuple[tree.Expr, ...], ...]:
+        if not self._bulk:
+            return self.rows
+        return tuple(tuple(tree.Value(v) for v in row) for row in self.rows)
+
+    def _returning_columns(self) -> tuple[str, ...]:
+        if self._returning is not None:
+            return self._returning
+        if not self._bulk and self._base._session.capabilities.returning:
+            return ("*",)
+        return ()
+
+    def to_node(self) -> tree.Insert:
+        return tree.Insert(
+            self._base._table,
+            self.columns,
+            self._node_rows(),
+            self._returning_columns(),
+            self._on_conflict,
+        )
+
+    def to_sql(self) -> CompiledQuery:
+        return self._base._session.compiler.compile(self.to_node())
+
+    async def execute(self) -> QueryResult:
+        session = self._base._session
+        if self._bulk:
+            return await session.insert_many(
+                self._base._table,
+                self.columns,
+                self.rows,
+                self._returning or (),
+                self._on_conflict,
+                self._base._timeout,
+            )
+        result = await session.execute(self.to_sql(), self._base._timeout)
+        return QueryResult.from_insert(result)
+
+    def __await__(self) -> Generator[Any, None, QueryResult]:
+        return self.execute().__await__()
+
+
+class _FilteredWrite:
+    __slots__ = ("_all", "_base", "_returning")
+
+    _verb: str = ""
+
+    def __init__(self, base: TableQueryBuilder) -> None:
+        self._base = base
+        self._all = base._all_rows
+        self._returning: tuple[str, ...] = ()
+
+    def all_rows(self) -> Any:
+        new = self._clone()
+        new._all = True
+        return new
+
+    def returning(self, *columns: str) -> Any:
+        new = self._clone()
+        new._returning = tuple(_name(c) for c in columns) or ("*",)
+        return new
+
+    def _clone(self) -> Any:
+        raise NotImplementedError
+
+    def _check_safe(self) -> None:
+        if self._base._where is None and not self._all:
+            raise UnsafeQueryError(
+                f"{self._verb}() on {self._base._table.name!r} has no where(): it would touch "
+                f"every row. Add a where(), or call .all_rows() if that is what you mean."
+            )
+        if self._base._joins or self._base._limit is not None or self._base._order_by:
+            raise ValueError(f"{self._verb}() does not take joins, order_by or limit")
+
+    def to_sql(self) -> CompiledQuery:
+        return self._base._session.compiler.compile(self.to_node())
+
+    def to_node(self) -> tree.Node:
+        raise NotImplementedError
+
+    async def execute(self) -> QueryResult:
+        self._check_safe()
+        result = await self._base._session.execute(self.to_sql(), self._base._timeout)
+        return QueryResult(result.rows, result.row_count)
+
+    def __await__(self) -> Generator[Any, None, QueryResult]:
+        return self.execute().__await__()
+
+
+class UpdateQuery(_FilteredWrite):
+    """``update(data)``; refuses to run without ``where`` unless ``all_rows()``."""
+
+    __slots__ = ("_assignments",)
+    _verb = "update"
+
+    def __init__(
+        self, base: TableQueryBuilder, assignments: tuple[tuple[str, tree.Expr], ...]
+    ) -> None:
+        super().__init__(base)
+        self._assignments = assignments
+
+    def _clone(self) -> UpdateQuery:
+        new = UpdateQuery(self._base, self._assignments)
+        new._all, new._returning = self._all, self._returning
+        return new
+
+    def to_node(self) -> tree.Update:
+        return tree.Update(self._base._table, self._assignments, self._base._where, self._returning)
+
+
+class DeleteQuery(_FilteredWrite):
+    """``delete()``; refuses to run without ``where`` unless ``all_rows()``."""
+
+    __slots__ = ()
+    _verb = "delete"
+
+    def _clone(self) -> DeleteQuery:
+        new = DeleteQuery(self._base)
+        new._all, new._returning = self._all, self._returning
+        return new
+
+    def to_node(self) -> tree.Delete:
+        return tree.Delete(self._base._table, self._base._where, self._returning)
+
+
+class RawQuery:
+    """``qb.raw(sql, params)``: SQL text with bound parameters ($1 or ? placeholders)."""
+
+    __slots__ = ("_params", "_session", "_sql", "_timeout")
+
+    def __init__(self, session: Session, sql: str, params: Sequence[Any] = ()) -> None:
+        if isinstance(params, str | bytes | Mapping):
+            raise TypeError("raw() params must be a list or tuple of values")
+        self._session = session
+        self._sql = sql
+        self._params = tuple(check_writable(p, "raw") for p in params)
+        self._timeout: float | None = None
+
+    def options(self, *, timeout: float | None = None) -> RawQuery:
+        new = RawQuery(self._session, self._sql, self._params)
+        new._timeout = timeout
+        return new
+
+    def to_sql(self) -> CompiledQuery:
+        return self._session.compiler.compile(tree.Raw(self._sql, self._params))
+
+    async def all(self) -> list[Row]:
+        return await self._session.fetch(self.to_sql(), self._timeout)
+
+    async def first(self) -> Row | None:
+        rows = await self.all()
+        return rows[0] if rows else None
+
+    async def execute(self) -> QueryResult:
+        compiled = self.to_sql()
+        if _returns_rows(compiled.sql):
+            rows = await self._session.fetch(compiled, self._timeout)
+            return QueryResult(rows, len(rows))
+        result = await self._session.execute(compiled, self._timeout)
+        return QueryResult.from_insert(result)
+
+    def __await__(self) -> Generator[Any, None, QueryResult]:
+        return self.execute().__await__()
+
+
+_ROW_STATEMENTS = ("select", "with", "values", "show", "pragma", "explain", "describe", "table")
+
+
+def _returns_rows(sql: str) -> bool:
+    head = sql.lstrip(" \t\n(").split(None, 1)
+    return bool(head) and (head[0].lower() in _ROW_STATEMENTS or " returning " in sql.lower())
