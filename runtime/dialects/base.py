@@ -35,7 +35,7 @@ class ConnectParams:
     ssl_mode: str = "disable"
     connect_timeout: float = 10.0
     statement_cache: bool = True  # prepared-statement cache (turn off behind PgBouncer)
-    options: dict[str, str] = field(default_factory=dict)  # extra URL query options
+    options: dict[str, str] = field(default_factory=dict, repr=False)  # extra URL query options
 
     def describe(self) -> str:
         """Where this points, for messages: never the password."""

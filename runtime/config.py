@@ -1,0 +1,567 @@
+"""Configuration (SPEC 1): the option models, URL parsing, the environment, and masking.
+
+Everything here is pure except ``DatabaseOptions.connect_params``, which reads the
+``ssl_root_cert`` file while building an ``ssl.SSLContext``. Every bad option surfaces as
+``ConfigurationError`` naming the field, and no password reaches a ``repr``, a dump or a
+message: URLs are held in ``SecretUrl`` and shown through ``mask_url``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import random
+import re
+import ssl as _ssl
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self
+
+import pydantic
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from .dialects.base import ConnectParams
+from .errors import ConfigurationError
+from .masking import SecretUrl, _mask_urls_in, _url_secrets, mask_url, redact
+from .urls import (
+    _EXAMPLE_URLS,
+    _SSL_MODE_HELP,
+    Engine,
+    SslMode,
+    _mode_of,
+    _parse_url,
+    _ssl_context,
+    _ssl_mode,
+)
+
+DEFAULT_URL = "sqlite:///jadugar.db"
+"""Where Jadugar points when no URL is configured: a SQLite file in the working folder."""
+
+
+# ---------------------------------------------------------------------------------------
+# Option models
+
+
+def _error_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, type | None]:
+    """``("pool", "min")`` -> ``"pool.min"``; union tags after a leaf field are dropped.
+    Also returns the model owning the last part (for did-you-mean suggestions)."""
+    text = ""
+    current: type | None = model
+    owner: type | None = model
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        fields = current.model_fields if current and issubclass(current, BaseModel) else {}
+        if index and part not in fields:
+            break
+        text += f".{part}" if text else part
+        owner = current
+        annotation = fields[part].annotation if part in fields else None
+        current = annotation if isinstance(annotation, type) else None
+    return text, owner
+
+
+def _to_configuration_error(
+    model: type[BaseModel], exc: pydantic.ValidationError, data: object
+) -> ConfigurationError:
+    problems: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            parent, owner = _error_path(model, loc[:-1])
+            name = str(loc[-1])
+            path = f"{parent}.{name}" if parent else name
+            known = list(owner.model_fields) if owner and issubclass(owner, BaseModel) else []
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            problems.setdefault(path, []).append(f"unknown option ({hint})")
+            continue
+        path, _owner = _error_path(model, loc)
+        if error["type"] in ("value_error", "assertion_error"):
+            message = str(error.get("ctx", {}).get("error", error["msg"]))
+        else:
+            message = error["msg"]
+        problems.setdefault(path, []).append(message)
+        if path.split("[")[0].split(".")[0] not in _SECRET_FIELDS and "input" in error:
+            shown.setdefault(path, _short_repr(error["input"]))
+    parts = []
+    for path, messages in problems.items():
+        text = f"{path}: {' or '.join(dict.fromkeys(messages))}"
+        if path in shown:
+            text += f" (got {shown[path]})"
+        parts.append(text)
+    message = f"invalid {model.__name__}: " + "; ".join(parts)
+    return ConfigurationError(
+        redact(_mask_urls_in(message), _secrets_in(data)), field=next(iter(problems), "") or None
+    )
+
+
+_SECRET_FIELDS = frozenset({"url", "replicas"})
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _secrets_in(data: object) -> list[str]:
+    """Passwords in raw constructor input, found leniently (it may be invalid)."""
+    if isinstance(data, str | bytes | bytearray):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return []
+    if not isinstance(data, Mapping):
+        return []
+    candidates: list[object] = [data.get("url")]
+    replicas = data.get("replicas")
+    if isinstance(replicas, list | tuple):
+        candidates.extend(replicas)
+    found: list[str] = []
+    for item in candidates:
+        if isinstance(item, SecretUrl | SecretStr):
+            item = item.get_secret_value()
+        if isinstance(item, str):
+            found.extend(_url_secrets(item))
+    return found
+
+
+class _Options(BaseModel):
+    """Base of the option models: keywords or a dict in, unknown keys refused, frozen, and
+    every validation failure raised as ``ConfigurationError`` naming the field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            error = _to_configuration_error(type(self), exc, data)
+        else:
+            return
+        raise error  # outside ``except``: the pydantic error (with inputs) is not chained
+
+    # Marks this __init__ as a thin wrapper of pydantic's, so validating a nested option
+    # (``pool={"min": -1}``) reports ``pool.min`` instead of calling it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as exc:
+            error = _to_configuration_error(cls, exc, obj)
+        raise error
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except pydantic.ValidationError as exc:
+            error = _to_configuration_error(cls, exc, json_data)
+        raise error
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_strings(obj, *args, **kwargs)
+        except pydantic.ValidationError as exc:
+            error = _to_configuration_error(cls, exc, obj)
+        raise error
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ConfigurationError(
+            f"{type(self).__name__} is immutable: use options.replace({name}=...)", field=name
+        )
+
+    def replace(self, **changes: Any) -> Self:
+        """A validated copy with some options changed (``model_copy`` does not validate).
+
+        >>> PoolOptions(max=5).replace(min=2).model_dump(include={"min", "max"})
+        {'min': 2, 'max': 5}
+        """
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return type(self)(**{**given, **changes})
+
+
+class PoolOptions(_Options):
+    """Connection pool sizing and timeouts, in seconds.
+
+    ``idle_timeout``: an idle connection above ``min`` is closed after this long;
+    ``max_lifetime``: a connection is replaced after this long; ``ping_after``: a connection
+    idle longer than this is pinged before it is handed out (0: always).
+
+    >>> PoolOptions(min=1, max=20, acquire_timeout=5).acquire_timeout
+    5.0
+    """
+
+    min: int = Field(default=0, ge=0)
+    max: int = Field(default=10, ge=1)
+    idle_timeout: float = Field(default=300.0, gt=0)
+    acquire_timeout: float = Field(default=30.0, gt=0)
+    create_timeout: float = Field(default=10.0, gt=0)
+    max_lifetime: float = Field(default=3600.0, gt=0)
+    ping_after: float = Field(default=5.0, ge=0)
+
+    @field_validator("max")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: pydantic.ValidationInfo) -> int:
+        low = info.data.get("min")
+        if low is not None and value < low:
+            raise ValueError(f"max ({value}) must be at least min ({low})")
+        return value
+
+
+class RetryOptions(_Options):
+    """How connecting (and safe statements) are retried: ``attempts`` tries in all, with
+    exponential backoff from ``base_delay`` capped at ``max_delay`` seconds, each delay
+    shortened by up to ``jitter`` (a fraction) at random.
+
+    >>> RetryOptions(attempts=5, base_delay=0.1, max_delay=1, jitter=0).delay(3)
+    0.4
+    """
+
+    attempts: int = Field(default=3, ge=1)
+    base_delay: float = Field(default=0.05, ge=0)
+    max_delay: float = Field(default=2.0, ge=0)
+    jitter: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("max_delay")
+    @classmethod
+    def _max_not_below_base(cls, value: float, info: pydantic.ValidationInfo) -> float:
+        base = info.data.get("base_delay")
+        if base is not None and value < base:
+            raise ValueError(f"max_delay ({value}) must be at least base_delay ({base})")
+        return value
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1 for the first)."""
+        if attempt < 1:
+            raise ValueError(f"attempt counts from 1, got {attempt}")
+        capped = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 64))
+        return capped * (1.0 - self.jitter * rand())
+
+
+_TABLE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+class MigrationOptions(_Options):
+    """Where migration files live and how they are recorded and applied.
+
+    >>> MigrationOptions(directory="db/migrations", transaction=False).table_name
+    'jadugar_migrations'
+    """
+
+    directory: str = Field(default="migrations", min_length=1)
+    table_name: str = "jadugar_migrations"
+    sort_order: Literal["asc", "desc"] = "asc"
+    transaction: bool = True  # each migration in its own transaction, where DDL allows
+
+    @field_validator("table_name")
+    @classmethod
+    def _plain_identifier(cls, value: str) -> str:
+        if not _TABLE_NAME_RE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a plain table name: use letters, digits and _, "
+                "optionally schema-qualified (public.jadugar_migrations)"
+            )
+        return value
+
+
+# ---------------------------------------------------------------------------------------
+# DatabaseOptions
+
+
+class EnvVar(NamedTuple):
+    """One environment variable read by ``DatabaseOptions.from_env``."""
+
+    option: str  # dotted option path, e.g. "pool.max"
+    description: str
+
+
+# fmt: off
+ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
+    "JADUGAR_DATABASE_URL": EnvVar("url", "database URL (wins over DATABASE_URL)"),
+    "DATABASE_URL": EnvVar("url", f"database URL when JADUGAR_DATABASE_URL is unset; default {DEFAULT_URL}"),
+    "JADUGAR_ENGINE": EnvVar("engine", "postgres, mysql, mongodb or sqlite; inferred from the URL when unset"),
+    "JADUGAR_POOL_SIZE": EnvVar("pool_size", "shortcut for JADUGAR_POOL_MAX"),
+    "JADUGAR_TIMEOUT": EnvVar("timeout", "default per-query timeout, seconds"),
+    "JADUGAR_SSL": EnvVar("ssl", "true/false or disable, require, verify-ca, verify-full"),
+    "JADUGAR_SSL_ROOT_CERT": EnvVar("ssl_root_cert", "CA file (PEM) for verify-ca / verify-full"),
+    "JADUGAR_STATEMENT_CACHE": EnvVar("statement_cache", "prepared-statement cache; false behind PgBouncer"),
+    "JADUGAR_CONNECT_TIMEOUT": EnvVar("connect_timeout", "seconds to open one connection"),
+    "JADUGAR_SQLITE_BUSY_TIMEOUT": EnvVar("sqlite_busy_timeout", "seconds SQLite waits for a lock"),
+    "JADUGAR_REPLICAS": EnvVar("replicas", "read replica URLs, comma separated"),
+    "JADUGAR_POOL_MIN": EnvVar("pool.min", "connections kept open when idle"),
+    "JADUGAR_POOL_MAX": EnvVar("pool.max", "most connections open at once"),
+    "JADUGAR_POOL_IDLE_TIMEOUT": EnvVar("pool.idle_timeout", "seconds an idle connection above min is kept"),
+    "JADUGAR_POOL_ACQUIRE_TIMEOUT": EnvVar("pool.acquire_timeout", "seconds to wait for a free connection"),
+    "JADUGAR_POOL_CREATE_TIMEOUT": EnvVar("pool.create_timeout", "seconds to wait for a new connection"),
+    "JADUGAR_POOL_MAX_LIFETIME": EnvVar("pool.max_lifetime", "seconds before a connection is replaced"),
+    "JADUGAR_POOL_PING_AFTER": EnvVar("pool.ping_after", "idle seconds after which a connection is pinged before use"),
+    "JADUGAR_RETRY_ATTEMPTS": EnvVar("retry_options.attempts", "tries in all, including the first"),
+    "JADUGAR_RETRY_BASE_DELAY": EnvVar("retry_options.base_delay", "first backoff delay, seconds"),
+    "JADUGAR_RETRY_MAX_DELAY": EnvVar("retry_options.max_delay", "largest backoff delay, seconds"),
+    "JADUGAR_RETRY_JITTER": EnvVar("retry_options.jitter", "fraction of each delay randomised, 0 to 1"),
+    "JADUGAR_MIGRATIONS_DIRECTORY": EnvVar("migrations.directory", "folder of migration files"),
+    "JADUGAR_MIGRATIONS_TABLE_NAME": EnvVar("migrations.table_name", "table recording applied migrations"),
+    "JADUGAR_MIGRATIONS_SORT_ORDER": EnvVar("migrations.sort_order", "asc or desc"),
+    "JADUGAR_MIGRATIONS_TRANSACTION": EnvVar("migrations.transaction", "run each migration in a transaction"),
+}
+"""Environment variable -> option, for ``from_env`` and the README."""
+# fmt: on
+
+_URL_VARIABLES = ("JADUGAR_DATABASE_URL", "DATABASE_URL")
+_URL_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+
+
+class DatabaseOptions(_Options):
+    """Where the database is and how to talk to it (SPEC 1).
+
+    The engine is inferred from the URL scheme; options given as keywords win over the
+    same options in the URL query (``sslmode``, ``sslrootcert``, ``connect_timeout``,
+    ``pool_size``); other query options are passed to the driver.
+
+    >>> options = DatabaseOptions(url="postgresql://app:pw@127.0.0.1/app", pool_size=20)
+    >>> options.engine, options.pool.max, options.url_masked
+    ('postgres', 20, 'postgresql://app:***@127.0.0.1/app')
+    >>> DatabaseOptions.from_env({"DATABASE_URL": "sqlite:///:memory:"}).engine
+    'sqlite'
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: Engine | None = None
+    url: SecretUrl = Field(default_factory=lambda: SecretUrl(DEFAULT_URL))
+    pool_size: int | None = Field(default=None, ge=1)
+    pool: PoolOptions = Field(default_factory=PoolOptions)
+    ssl: bool | SslMode | _ssl.SSLContext | None = None
+    ssl_root_cert: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    retry_options: RetryOptions = Field(default_factory=RetryOptions)
+    migrations: MigrationOptions = Field(default_factory=MigrationOptions)
+    replicas: list[SecretUrl] = Field(default_factory=list)
+    statement_cache: bool = True
+    sqlite_busy_timeout: float = Field(default=5.0, ge=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+
+    if TYPE_CHECKING:
+        # What the validators accept (a plain URL string, dicts for the nested options),
+        # for type checkers; pydantic's own __init__ runs. Kept in step with the fields by
+        # tests/unit/test_config.py.
+        def __init__(
+            self,
+            *,
+            engine: Engine | None = None,
+            url: str | SecretUrl | SecretStr = DEFAULT_URL,
+            pool_size: int | None = None,
+            pool: PoolOptions | Mapping[str, Any] = ...,
+            ssl: bool | SslMode | _ssl.SSLContext | None = None,
+            ssl_root_cert: str | None = None,
+            timeout: float | None = None,
+            retry_options: RetryOptions | Mapping[str, Any] = ...,
+            migrations: MigrationOptions | Mapping[str, Any] = ...,
+            replicas: Sequence[str | SecretUrl | SecretStr] = ...,
+            statement_cache: bool = True,
+            sqlite_busy_timeout: float = 5.0,
+            connect_timeout: float = 10.0,
+        ) -> None: ...
+
+    @field_validator("ssl", mode="before")
+    @classmethod
+    def _normalize_ssl(cls, value: object) -> object:
+        if value is None or isinstance(value, _ssl.SSLContext):
+            return value
+        if isinstance(value, bool):
+            return "require" if value else "disable"
+        mode = _ssl_mode(value) if isinstance(value, str) else None
+        if mode is None:
+            raise ValueError(f"expected True/False, an ssl.SSLContext or a mode: {_SSL_MODE_HELP}")
+        return mode
+
+    @field_serializer("ssl", when_used="json")
+    def _ssl_json(self, value: object) -> object:
+        return f"SSLContext({_mode_of(value)})" if isinstance(value, _ssl.SSLContext) else value
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        if "url" not in self.model_fields_set and self.engine not in (None, "sqlite"):
+            raise ConfigurationError(
+                f"url: engine={self.engine!r} needs a url, e.g. {_EXAMPLE_URLS[self.engine]}",
+                field="url",
+            )
+        parsed = _parse_url(self.url.get_secret_value(), "url")
+        if self.engine is None:
+            self.__dict__["engine"] = parsed.engine  # frozen: derived values set once, here
+        elif self.engine != parsed.engine:
+            raise ConfigurationError(
+                f"engine: engine={self.engine!r} does not match the {parsed.engine} URL "
+                f"{self.url_masked!r}; drop engine= or fix the URL",
+                field="engine",
+            )
+        for index, replica in enumerate(self.replicas):
+            where = f"replicas[{index}]"
+            other = _parse_url(replica.get_secret_value(), where)
+            if other.engine != self.engine:
+                raise ConfigurationError(
+                    f"{where}: a {other.engine} URL {replica.masked!r} cannot replicate a "
+                    f"{self.engine} database",
+                    field=where,
+                )
+        self.__dict__["pool"] = self._resolved_pool(parsed.pool_size)
+        return self
+
+    def _resolved_pool(self, url_pool_size: int | None) -> PoolOptions:
+        pool = self.pool
+        max_given = "max" in pool.model_fields_set
+        if self.pool_size is not None:
+            size, source = self.pool_size, "pool_size"
+            if max_given and pool.max != size:
+                raise ConfigurationError(
+                    f"pool_size: pool_size={size} conflicts with pool.max={pool.max}; set one",
+                    field="pool_size",
+                )
+        elif url_pool_size is not None and not max_given:
+            size, source = url_pool_size, "url"
+        else:
+            return pool
+        if size < pool.min:
+            raise ConfigurationError(
+                f"{source}: pool_size={size} is below pool.min={pool.min}", field=source
+            )
+        return pool.replace(max=size)
+
+    @property
+    def url_masked(self) -> str:
+        """The primary URL with the password replaced by ``***``, for logs and messages."""
+        return self.url.masked
+
+    def reveal_url(self) -> str:
+        """The real primary URL, password included: for drivers only, never for logs."""
+        return self.url.get_secret_value()
+
+    def secrets(self) -> list[str]:
+        """Every password in the URL and replicas, for ``redact(text, options.secrets())``."""
+        found: list[str] = []
+        for url in (self.url, *self.replicas):
+            found.extend(_url_secrets(url.get_secret_value()))
+        return found
+
+    def connect_params(self, url: str | SecretUrl | None = None) -> ConnectParams:
+        """What a driver needs to connect to the primary, or to ``url`` (a replica).
+
+        >>> DatabaseOptions(url="sqlite:///:memory:").connect_params().path
+        ':memory:'
+        """
+        target = self.url if url is None else url
+        raw = target.get_secret_value() if isinstance(target, SecretUrl) else target
+        where = "url" if url is None else "replica url"
+        parsed = _parse_url(raw, where)
+        if parsed.engine != self.engine:
+            raise ConfigurationError(
+                f"{where}: a {parsed.engine} URL {mask_url(raw)!r} for a {self.engine} database",
+                field=where,
+            )
+        timeout = self.connect_timeout
+        if parsed.connect_timeout is not None and "connect_timeout" not in self.model_fields_set:
+            timeout = parsed.connect_timeout
+        common: dict[str, Any] = {
+            "engine": parsed.engine,
+            "connect_timeout": timeout,
+            "statement_cache": self.statement_cache,
+            "options": dict(parsed.options),
+        }
+        if parsed.path is not None:
+            common["options"].setdefault("busy_timeout", str(self.sqlite_busy_timeout))
+            return ConnectParams(path=parsed.path, **common)
+        context: _ssl.SSLContext | None = None
+        mode: SslMode = "disable"
+        if parsed.host is not None:  # mongomock has no server and no TLS
+            if isinstance(self.ssl, _ssl.SSLContext):
+                context, mode = self.ssl, _mode_of(self.ssl)
+            else:
+                if isinstance(self.ssl, bool):
+                    mode = "require" if self.ssl else "disable"
+                else:
+                    mode = self.ssl or parsed.ssl_mode or "disable"
+                context = _ssl_context(mode, self.ssl_root_cert or parsed.ssl_root_cert)
+        return ConnectParams(
+            host=parsed.host,
+            port=parsed.port,
+            user=parsed.user,
+            password=parsed.password,
+            database=parsed.database,
+            ssl=context,
+            ssl_mode=mode,
+            **common,
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> Self:
+        """Options from ``ENVIRONMENT_VARIABLES`` (``os.environ`` by default); keyword
+        overrides win, per option (``pool=PoolOptions(max=5)`` keeps ``JADUGAR_POOL_MIN``).
+        Empty variables count as unset.
+
+        >>> DatabaseOptions.from_env({"JADUGAR_POOL_MAX": "4"}, url="sqlite://").pool.max
+        4
+        """
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        source: dict[str, str] = {}  # option path -> variable it came from
+        for name, spec in ENVIRONMENT_VARIABLES.items():
+            raw = env.get(name, "").strip().strip(",")
+            if not raw or spec.option == "url":
+                continue
+            value: object = _URL_SPLIT_RE.split(raw) if spec.option == "replicas" else raw
+            *parents, leaf = spec.option.split(".")
+            target = data
+            for parent in parents:
+                target = target.setdefault(parent, {})
+            target[leaf] = value
+            source[spec.option] = name
+        url_variable = next((v for v in _URL_VARIABLES if env.get(v, "").strip()), None)
+        if url_variable:
+            data["url"] = env[url_variable].strip()
+            source["url"] = url_variable
+        for key, value in overrides.items():
+            if isinstance(value, BaseModel) and isinstance(data.get(key), dict):
+                value = {name: getattr(value, name) for name in value.model_fields_set}
+            if isinstance(value, Mapping) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+                for name in value:
+                    source.pop(f"{key}.{name}", None)
+            else:
+                data[key] = value
+                source.pop(key, None)
+        try:
+            return cls(**data)
+        except ConfigurationError as exc:
+            variable = source.get((exc.field or "").split("[")[0])
+            error = ConfigurationError(f"{variable}: {exc}", field=exc.field) if variable else exc
+        raise error
+
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENVIRONMENT_VARIABLES",
+    "DatabaseOptions",
+    "Engine",
+    "EnvVar",
+    "MigrationOptions",
+    "PoolOptions",
+    "RetryOptions",
+    "SecretUrl",
+    "SslMode",
+    "mask_url",
+    "redact",
+]
