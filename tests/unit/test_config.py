@@ -122,7 +122,14 @@ def test_sqlite_is_the_default_and_ignores_ssl() -> None:
 
 def test_sqlite_query_options_are_kept() -> None:
     params = DatabaseOptions(url="sqlite:///app.db?mode=ro&cache=shared").connect_params()
-    assert params.options == {"mode": "ro", "cache": "shared"}
+    assert params.options == {"mode": "ro", "cache": "shared", "busy_timeout": "5.0"}
+
+
+def test_sqlite_busy_timeout_reaches_the_driver() -> None:
+    params = DatabaseOptions(url="sqlite:///app.db", sqlite_busy_timeout=1.5).connect_params()
+    assert params.options["busy_timeout"] == "1.5"
+    from_url = DatabaseOptions(url="sqlite:///app.db?busy_timeout=9").connect_params()
+    assert from_url.options["busy_timeout"] == "9"
 
 
 def test_mongodb_seed_list() -> None:
