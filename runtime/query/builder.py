@@ -8,6 +8,7 @@ reused safely:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +123,8 @@ class TableQueryBuilder:
         return self.where(column, "not_between", (low, high))
 
     def where_raw(self, sql: str, params: Sequence[Any] = ()) -> TableQueryBuilder:
+        if isinstance(params, str | bytes | Mapping):
+            raise TypeError("where_raw() params must be a list or tuple of values")
         values = tuple(check_scalar(p, "where_raw") for p in params)
         new = self._copy()
         new._where = _and(self._where, tree.RawExpr(sql, values))
@@ -228,9 +231,24 @@ class TableQueryBuilder:
 
     async def _aggregate(self, func: str, column: str | SqlExpr) -> Any:
         node = self.to_node()
-        aggregate = tree.Alias(tree.Func(func, (_column(column),)), "aggregate")
-        if node.limit is not None or node.offset is not None or node.group_by or node.distinct:
-            select = tree.Select(tree.Subquery(node, "sub"), (aggregate,))
+        target = _column(column)
+        aggregate = tree.Alias(tree.Func(func, (target,)), "aggregate")
+        wrap = node.limit is not None or node.offset is not None or node.distinct
+        if wrap or node.group_by or node.having is not None:
+            # aggregate over the rows the query returns: wrap it, exposing the target column
+            outer: tree.Expr
+            if isinstance(target, tree.ColumnRef) and target.name == "*":
+                inner, outer = node, target
+            elif node.columns:
+                name = (
+                    target.name.rsplit(".", 1)[-1] if isinstance(target, tree.ColumnRef) else None
+                )
+                inner, outer = node, tree.ColumnRef(f"sub.{name}") if name else target
+            else:
+                inner = dataclasses.replace(node, columns=(tree.Alias(target, "value"),))
+                outer = tree.ColumnRef("sub.value")
+            aggregate = tree.Alias(tree.Func(func, (outer,)), "aggregate")
+            select = tree.Select(tree.Subquery(inner, "sub"), (aggregate,))
         else:
             select = tree.Select(node.table, (aggregate,), node.where, node.joins)
         rows = await self._session.fetch(self._session.compiler.compile(select), self._timeout)
@@ -292,6 +310,10 @@ class TableQueryBuilder:
         """Insert, or on a conflict over ``conflict`` columns update ``update`` (default:
         every inserted column not in ``conflict``; an empty list means do nothing)."""
         query = self.insert(data) if isinstance(data, Mapping) else self.insert_many(data)
+        if isinstance(conflict, str):
+            conflict = (conflict,)
+        if isinstance(update, str):
+            update = (update,)
         if not conflict:
             raise ValueError("upsert() needs the conflict columns (a unique key)")
         conflict_cols = tuple(conflict)

@@ -423,6 +423,11 @@ _PLACEHOLDER_RE = re.compile(
     r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|/\*.*?\*/|\$\d+|\?)""",
     re.DOTALL,
 )
+# MySQL string literals also end only at an unescaped quote, and "#" starts a comment
+_PLACEHOLDER_BACKSLASH_RE = re.compile(
+    r"""('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|--[^\n]*|\#[^\n]*|/\*.*?\*/|\$\d+|\?)""",
+    re.DOTALL,
+)
 
 
 def _convert_placeholders(
@@ -430,10 +435,12 @@ def _convert_placeholders(
 ) -> tuple[str, tuple[Any, ...]]:
     out: list[str] = []
     ordered: list[Any] = []
+    used: set[int] = set()
     position = 0
     last = 0
     style: str | None = None
-    for match in _PLACEHOLDER_RE.finditer(sql):
+    pattern = _PLACEHOLDER_BACKSLASH_RE if compiler.backslash_escapes else _PLACEHOLDER_RE
+    for match in pattern.finditer(sql):
         token = match.group(0)
         if token[0] not in "$?":
             continue
@@ -443,7 +450,7 @@ def _convert_placeholders(
             style = "?"
             if position >= len(params):
                 raise ValueError(f"raw SQL has more placeholders than the {len(params)} params")
-            value = params[position]
+            index = position + 1
             position += 1
         else:
             if style == "?":
@@ -452,13 +459,15 @@ def _convert_placeholders(
             index = int(token[1:])
             if not 1 <= index <= len(params):
                 raise ValueError(f"raw SQL uses {token} but only {len(params)} params were given")
-            value = params[index - 1]
-            position = max(position, index)
+        used.add(index)
         out.append(compiler.escape_percent(sql[last : match.start()]))
-        ordered.append(value)
+        ordered.append(params[index - 1])
         out.append(compiler.placeholder(offset + len(ordered)))
         last = match.end()
-    if style == "?" and position != len(params):
-        raise ValueError(f"raw SQL has {position} placeholders but {len(params)} params")
+    if len(used) != len(params):
+        raise ValueError(
+            f"raw SQL uses {len(used)} of the {len(params)} params given: every param needs "
+            f"a placeholder ($n or ?)"
+        )
     out.append(compiler.escape_percent(sql[last:]))
     return "".join(out), tuple(ordered)

@@ -78,7 +78,7 @@ def condition_from(args: tuple[Any, ...], builder: TableQueryBuilder | None = No
             return items[0] if len(items) == 1 else tree.And(tuple(items))
         if callable(arg) and builder is not None:
             grouped = arg(builder._blank())
-            if not isinstance(grouped, TableQueryBuilder) or grouped._where is None:
+            if not isinstance(grouped, type(builder)) or grouped._where is None:
                 raise TypeError("a where() group function must return the builder with conditions")
             return grouped._where
         raise TypeError(

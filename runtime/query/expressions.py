@@ -7,7 +7,7 @@ age > "x"   # mypy: unsupported operand type
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from . import tree
@@ -104,14 +104,17 @@ class Column(SqlExpr, Generic[T]):
     def ilike(self, pattern: str) -> Condition:
         return self._cmp("ilike", pattern)
 
+    def _list(self, values: Iterable[T]) -> tuple[tree.Expr, ...]:
+        where = f"column {self.name!r} IN"
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+            raise TypeError(f"{where}: expected a list of values, got {type(values).__name__}")
+        return tuple(_operand(v, where) for v in values)
+
     def in_(self, values: Iterable[T]) -> Condition:
-        where = f"column {self.name!r}"
-        return Condition(tree.InList(self.node, tuple(_operand(v, where) for v in values)))
+        return Condition(tree.InList(self.node, self._list(values)))
 
     def not_in(self, values: Iterable[T]) -> Condition:
-        where = f"column {self.name!r}"
-        nodes = tuple(_operand(v, where) for v in values)
-        return Condition(tree.InList(self.node, nodes, negate=True))
+        return Condition(tree.InList(self.node, self._list(values), negate=True))
 
     def is_null(self) -> Condition:
         return Condition(tree.IsNull(self.node))

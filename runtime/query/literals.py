@@ -26,6 +26,8 @@ def escape(value: Any, *, backslash_escapes: bool = False) -> str:
     if isinstance(value, int | float | decimal.Decimal):
         if isinstance(value, float) and value != value:  # NaN
             return "'NaN'"
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            return "'Infinity'" if value > 0 else "'-Infinity'"
         return repr(value) if isinstance(value, int | float) else str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return "X'" + bytes(value).hex().upper() + "'"
@@ -35,6 +37,8 @@ def escape(value: Any, *, backslash_escapes: bool = False) -> str:
             if isinstance(value, datetime.datetime)
             else ("'" + value.isoformat() + "'")
         )
+    if isinstance(value, datetime.timedelta):
+        return f"'{value.total_seconds()} seconds'"
     if isinstance(value, uuid.UUID):
         return f"'{value}'"
     if isinstance(value, dict | list):

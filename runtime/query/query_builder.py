@@ -41,7 +41,10 @@ class QueryBuilder:
 
     def format(self, sql: str, params: Sequence[Any]) -> str:
         """``sql`` with ``params`` inlined as literals, for display and logs only."""
-        return format_sql(sql, params, backslash_escapes=self._session.compiler.backslash_escapes)
+        compiler = self._session.compiler
+        text = format_sql(sql, params, backslash_escapes=compiler.backslash_escapes)
+        # compiled pyformat SQL carries %% for a literal %; show it as the server sees it
+        return text.replace("%%", "%") if compiler.escape_percent("%") == "%%" else text
 
     def quote(self, identifier: str) -> str:
         """An identifier quoted for this dialect."""

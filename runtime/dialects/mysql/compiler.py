@@ -15,6 +15,10 @@ class MySQLCompiler(SqlCompiler):
     max_identifier_length = 64
     backslash_escapes = True
 
+    def _quote_part(self, part: str) -> str:
+        # statements are %-formatted by the driver: a % inside an identifier is doubled too
+        return super()._quote_part(part).replace("%", "%%")
+
     def placeholder(self, index: int) -> str:
         return "%s"
 
