@@ -1,9 +1,7 @@
 """Jadugar: a typed, code-generated, async data-access layer.
 
-    from jadugar import DatabaseManager
-
-    async with DatabaseManager(url="sqlite:///app.db") as db:
-        await db.query.table("users").insert({"name": "Ada"})
+Example: ``async with DatabaseManager(url="sqlite:///app.db") as db:`` then
+``await db.query.table("users").insert({"name": "Ada"})``.
 """
 
 from __future__ import annotations

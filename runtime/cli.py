@@ -76,8 +76,9 @@ def _print_health(status: HealthStatus, where: str) -> None:
     if status.pool is not None:
         p = status.pool
         table.add_row(
-            "pool", f"size {p.size} (idle {p.idle}, in use {p.in_use}, waiting {p.waiting}), "
-            f"min {p.min}, max {p.max}"
+            "pool",
+            f"size {p.size} (idle {p.idle}, in use {p.in_use}, waiting {p.waiting}), "
+            f"min {p.min}, max {p.max}",
         )
     if status.error:
         table.add_row("error", status.error)

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jadugar.config as config_module
 import pydantic
 import pytest
+
+import jadugar.config as config_module
 from jadugar.config import (
     DEFAULT_URL,
     ENVIRONMENT_VARIABLES,
