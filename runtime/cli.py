@@ -39,7 +39,7 @@ def health(
 ) -> None:
     """Connect, ping the server and print latency, version and pool status."""
     try:
-        settings = load_settings(url=url)
+        settings = load_settings(database_url=url)
         options = DatabaseOptions(url=settings.database_url)
         status = asyncio.run(_health(options))
     except JadugarError as exc:

@@ -1,0 +1,705 @@
+"""One async connection pool for every SQL dialect (SPEC 3).
+
+The pool knows connections only through :class:`PooledConnection`, which every driver's
+``DriverConnection`` satisfies. The hot path (an idle connection, no waiters, a release
+outside a transaction) takes no lock and creates no task: a deque pop, a few ``loop.time()``
+comparisons and a dict insert. Everything that can block (opening, pinging, rolling back,
+closing) happens off that path, and everything a cancelled task leaves half done is finished
+or undone by the pool:
+
+- a task cancelled while waiting gives back a connection handed to it at that moment;
+- connections are opened in pool-owned tasks, so cancelling the acquirer does not cut a
+  handshake in half: the new connection goes to the next waiter or to the idle set;
+- ``release`` rolls back an open transaction in a shielded task, which finishes (or destroys
+  the connection) even when the releasing task is cancelled.
+
+Example::
+
+    pool = ConnectionPool(lambda: driver.connect(params), options, describe=params.describe())
+    await pool.open()
+    async with pool.connection() as conn:
+        rows = await conn.fetch("SELECT 1", [], None)
+    await pool.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
+
+from .errors import DatabaseConnectionError, JadugarError, PoolTimeoutError, TransactionError
+
+__all__ = [
+    "ConnectionPool",
+    "PoolMetrics",
+    "PoolOptionsLike",
+    "PoolStatus",
+    "PooledConnection",
+]
+
+logger = logging.getLogger("jadugar.pool")
+
+ROLLBACK_TIMEOUT = 5.0  # seconds allowed to roll back a connection released mid-transaction
+CLOSE_TIMEOUT = 2.0  # seconds allowed for a polite close before the connection is terminated
+PING_TIMEOUT = 5.0  # upper bound of a liveness ping (also bounded by create_timeout)
+WAIT_SAMPLES = 1024
+REFILL_BACKOFF = 1.0  # seconds the reaper waits after a failed opening before refilling to min  # acquire wait times kept for the percentiles
+
+
+class PooledConnection(Protocol):
+    """What the pool needs from a connection (``dialects.base.DriverConnection`` has it)."""
+
+    broken: bool
+    created_at: float
+    last_used: float
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+    async def execute_script(self, sql: str, timeout: float | None) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+
+class PoolOptionsLike(Protocol):
+    """The pool's settings (``config.PoolOptions``). Seconds; ``None`` turns a limit off."""
+
+    @property
+    def min(self) -> int: ...
+
+    @property
+    def max(self) -> int: ...
+
+    @property
+    def idle_timeout(self) -> float | None: ...
+
+    @property
+    def acquire_timeout(self) -> float | None: ...
+
+    @property
+    def create_timeout(self) -> float | None: ...
+
+    @property
+    def max_lifetime(self) -> float | None: ...
+
+    @property
+    def ping_after(self) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatus:
+    """A snapshot of the pool. ``size`` counts open connections and those being opened;
+    at rest ``size == idle + in_use``."""
+
+    size: int
+    idle: int
+    in_use: int
+    waiting: int
+    min: int
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMetrics:
+    """Counters since the pool was created; wait times over the last acquires, in ms."""
+
+    acquires: int
+    releases: int
+    creates: int
+    destroys: int
+    timeouts: int
+    errors: int
+    wait_p50_ms: float
+    wait_p95_ms: float
+    wait_max_ms: float
+
+
+C = TypeVar("C", bound=PooledConnection)
+
+
+def _seconds(value: float | None) -> float:
+    """``None`` (no limit) as infinity, so hot-path comparisons need no branch."""
+    return math.inf if value is None else float(value)
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+class _ConnectionContext(Generic[C]):
+    """``async with pool.connection() as conn``: releases on any exit, cancellation included."""
+
+    __slots__ = ("_conn", "_pool", "_timeout")
+
+    def __init__(self, pool: ConnectionPool[C], timeout: float | None) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._conn: C | None = None
+
+    async def __aenter__(self) -> C:
+        self._conn = await self._pool.acquire(self._timeout)
+        return self._conn
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._pool.release(conn)
+
+
+class ConnectionPool(Generic[C]):
+    """A bounded, FIFO-fair async pool of driver connections.
+
+    Example::
+
+        pool = ConnectionPool(factory, PoolOptions(min=1, max=10), describe="postgres://app@db/app")
+        await pool.open()
+        conn = await pool.acquire()
+        try:
+            await conn.fetch("SELECT 1", [], None)
+        finally:
+            await pool.release(conn)
+        print(pool.get_status(), pool.get_metrics())
+        await pool.close()
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Awaitable[C]],
+        options: PoolOptionsLike,
+        *,
+        name: str = "primary",
+        describe: str = "",
+    ) -> None:
+        if options.min < 0 or options.max < 1 or options.min > options.max:
+            raise JadugarError(
+                f"pool '{name}': need 0 <= min <= max and max >= 1, got min={options.min} "
+                f"max={options.max}; fix PoolOptions"
+            )
+        self.name = name
+        self.describe = describe or "the database"
+        self.options = options
+        self.on_acquire: Callable[[C], None] | None = None
+        self.on_release: Callable[[C], None] | None = None
+        self._factory = factory
+        self._min = options.min
+        self._max = options.max
+        self._idle_timeout = _seconds(options.idle_timeout)
+        self._acquire_timeout = options.acquire_timeout
+        self._create_timeout = options.create_timeout
+        self._max_lifetime = _seconds(options.max_lifetime)
+        self._ping_after = _seconds(options.ping_after)
+        self._ping_timeout = min(PING_TIMEOUT, _seconds(options.create_timeout))
+        self._time: Callable[[], float] = time.monotonic  # loop.time once opened
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Newest at the right: acquire pops there (warm connections), the reaper trims the left.
+        self._idle: deque[C] = deque()
+        self._in_use: dict[int, C] = {}  # checked out (or being pinged), by id()
+        self._resetting: dict[int, C] = {}  # released mid-transaction, rolling back
+        self._waiters: deque[asyncio.Future[C]] = deque()
+        self._stale: set[int] = set()  # in use at clear(): destroyed when released
+        self._generation = 0  # bumped by clear(); connections opened before are not kept
+        self._size = 0  # open + opening: never above max
+        self._creating = 0
+        self._failed_at = -math.inf  # loop time of the last failed opening
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._opened = False
+        self._closed = False
+        self._acquires = 0
+        self._releases = 0
+        self._creates = 0
+        self._destroys = 0
+        self._timeouts = 0
+        self._errors = 0
+        self._waits: deque[float] = deque(maxlen=WAIT_SAMPLES)
+
+    def __repr__(self) -> str:
+        s = self.get_status()
+        state = "closed" if self._closed else "open" if self._opened else "new"
+        return (
+            f"<ConnectionPool {self.name!r} {state} {self.describe}: size={s.size} idle={s.idle} "
+            f"in_use={s.in_use} waiting={s.waiting} min={s.min} max={s.max}>"
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open ``min`` connections and start the idle reaper. Raises the first connection
+        error (closing whatever did open). Calling it again is a no-op."""
+        if self._opened:
+            if self._closed:
+                raise JadugarError(f"pool '{self.name}' for {self.describe} is closed")
+            return
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._time = loop.time
+        tasks = [loop.create_task(self._connect()) for _ in range(self._min)]
+        done = False
+        try:
+            if tasks:
+                await asyncio.wait(tasks)
+            done = True
+        finally:
+            if not done:  # open() itself was cancelled: stop the handshakes still running
+                for task in tasks:
+                    task.cancel()
+                await asyncio.wait(tasks)
+            opened = [t.result() for t in tasks if not t.cancelled() and t.exception() is None]
+            failures = [e for t in tasks if not t.cancelled() and (e := t.exception()) is not None]
+            if not done or failures:
+                self._errors += len(failures)
+                await asyncio.gather(*(self._close_conn(c) for c in opened))
+        if failures:
+            raise failures[0]
+        now = self._time()
+        for conn in opened:
+            conn.last_used = now
+            self._idle.append(conn)
+        self._size += len(opened)
+        self._creates += len(opened)
+        self._opened = True
+        self._reaper = loop.create_task(self._reap_forever(), name=f"jadugar-pool-{self.name}")
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the pool: fail the waiters, close idle connections, wait up to ``timeout``
+        seconds for the ones in use to come back, then terminate those."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self._opened:
+            return
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(
+                    DatabaseConnectionError(
+                        f"pool '{self.name}' was closed while waiting for a connection to "
+                        f"{self.describe}"
+                    )
+                )
+        while self._idle:
+            self._discard(self._idle.popleft(), graceful=True)
+        if self._reaper is not None:
+            self._reaper.cancel()
+            await asyncio.wait([self._reaper])
+            self._reaper = None
+        deadline = self._time() + timeout
+        while (self._in_use or self._resetting or self._creating) and self._time() < deadline:
+            await asyncio.sleep(0.005)
+        for conn in list(self._in_use.values()):
+            logger.warning("pool %r: terminating a connection still in use at close", self.name)
+            self._discard(conn, graceful=False)
+        self._in_use.clear()
+        self._stale.clear()
+        for task in list(self._tasks):
+            if task.get_name() != "jadugar-pool-close":
+                task.cancel()  # openings and rollbacks past the grace period: they clean up
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    async def clear(self) -> None:
+        """Close every idle connection now; connections in use are destroyed when released,
+        connections being opened are discarded. The pool stays usable (and refills to min)."""
+        self._generation += 1
+        self._stale.update(self._in_use)
+        self._stale.update(self._resetting)
+        closing = []
+        while self._idle:
+            conn = self._idle.popleft()
+            self._size -= 1
+            self._destroys += 1
+            closing.append(self._close_conn(conn))
+        await asyncio.gather(*closing)
+        self._maybe_grow()
+
+    # -- acquire / release -------------------------------------------------------------------
+
+    async def acquire(self, timeout: float | None = None) -> C:
+        """A connection, waiting up to ``timeout`` seconds (default ``acquire_timeout``);
+        ``PoolTimeoutError`` after that. Hand it back with :meth:`release`."""
+        idle = self._idle
+        if idle and not self._waiters:
+            conn = idle.pop()
+            now = self._time()
+            if (
+                not conn.broken
+                and now - conn.last_used <= self._ping_after
+                and now - conn.created_at <= self._max_lifetime
+            ):
+                self._in_use[id(conn)] = conn
+                self._acquires += 1
+                self._waits.append(0.0)
+                if self.on_acquire is not None:
+                    self._call_hook(self.on_acquire, conn)
+                return conn
+            idle.append(conn)  # needs a ping or must go: the slow path sees to it
+        return await self._acquire_slow(timeout)
+
+    def connection(self, timeout: float | None = None) -> _ConnectionContext[C]:
+        """``async with pool.connection() as conn:`` acquire, then release on any exit."""
+        return _ConnectionContext(self, timeout)
+
+    async def release(self, conn: C) -> None:
+        """Give a connection back. A broken one is destroyed; one inside a transaction is
+        rolled back first (shielded: it completes even if this task is cancelled)."""
+        key = id(conn)
+        if self._in_use.pop(key, None) is None:
+            self._not_ours(conn, key)
+            return
+        self._releases += 1
+        if self.on_release is not None:
+            self._call_hook(self.on_release, conn)
+        try:
+            dirty = conn.in_transaction
+        except Exception:  # a driver that cannot even tell: do not trust the connection
+            conn.broken = True
+            dirty = False
+        if conn.broken or self._closed or (self._stale and key in self._stale):
+            self._stale.discard(key)
+            self._discard(conn, graceful=not conn.broken)
+        elif dirty:
+            self._resetting[key] = conn
+            task = self._spawn(self._reset(conn), "jadugar-pool-reset")
+            await asyncio.shield(task)
+        else:
+            now = self._time()
+            conn.last_used = now
+            if now - conn.created_at > self._max_lifetime:
+                self._discard(conn, graceful=True)
+            else:
+                self._hand_out(conn)
+
+    # -- observation ---------------------------------------------------------------------------
+
+    def get_status(self) -> PoolStatus:
+        return PoolStatus(
+            size=self._size,
+            idle=len(self._idle),
+            in_use=len(self._in_use) + len(self._resetting),
+            waiting=len(self._waiters),
+            min=self._min,
+            max=self._max,
+        )
+
+    def get_metrics(self) -> PoolMetrics:
+        waits = sorted(self._waits)
+        return PoolMetrics(
+            acquires=self._acquires,
+            releases=self._releases,
+            creates=self._creates,
+            destroys=self._destroys,
+            timeouts=self._timeouts,
+            errors=self._errors,
+            wait_p50_ms=_percentile(waits, 0.50),
+            wait_p95_ms=_percentile(waits, 0.95),
+            wait_max_ms=waits[-1] if waits else 0.0,
+        )
+
+    # -- internals: acquiring --------------------------------------------------------------
+
+    async def _acquire_slow(self, timeout: float | None) -> C:
+        if self._closed or not self._opened:
+            state = "closed" if self._closed else "not open: call `await pool.open()` first"
+            raise JadugarError(f"pool '{self.name}' for {self.describe} is {state}")
+        start = self._time()
+        while self._idle and not self._waiters:
+            conn = self._idle.pop()
+            if await self._checked_out(conn):
+                return self._acquired(conn, start)
+        loop = self._loop
+        assert loop is not None
+        fut: asyncio.Future[C] = loop.create_future()
+        self._waiters.append(fut)
+        self._maybe_grow()
+        if timeout is None:
+            timeout = self._acquire_timeout
+        timer = None if timeout is None else loop.call_later(timeout, self._expire, fut, timeout)
+        try:
+            conn = await fut
+        except BaseException:
+            if not fut.done() or fut.cancelled():
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            elif fut.exception() is None:
+                # Handed a connection just as we were cancelled: it goes back, not astray.
+                conn = fut.result()
+                del self._in_use[id(conn)]
+                self._hand_out(conn)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return self._acquired(conn, start)
+
+    def _acquired(self, conn: C, start: float) -> C:
+        self._acquires += 1
+        self._waits.append((self._time() - start) * 1000.0)
+        if self.on_acquire is not None:
+            self._call_hook(self.on_acquire, conn)
+        return conn
+
+    async def _checked_out(self, conn: C) -> bool:
+        """Check an idle connection before handing it out; on True it is in ``_in_use``."""
+        now = self._time()
+        if conn.broken or now - conn.created_at > self._max_lifetime:
+            self._discard(conn, graceful=not conn.broken)
+            return False
+        key = id(conn)
+        self._in_use[key] = conn
+        if now - conn.last_used <= self._ping_after:
+            return True
+        try:
+            async with asyncio.timeout(self._ping_timeout):
+                await conn.ping()
+        except BaseException as exc:
+            # Dead, or the ping was cut by cancellation: either way it cannot be trusted.
+            self._in_use.pop(key, None)
+            self._stale.discard(key)
+            self._discard(conn, graceful=False)
+            if not isinstance(exc, Exception):
+                raise
+            self._errors += 1
+            logger.info(
+                "pool %r: idle connection failed its ping (%s); replacing it", self.name, exc
+            )
+            return False
+        conn.last_used = self._time()
+        return True
+
+    def _expire(self, fut: asyncio.Future[C], timeout: float) -> None:
+        """Timer callback: the waiter behind ``fut`` ran out of time."""
+        if fut.done():
+            return
+        waiting = len(self._waiters)
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(fut)
+        self._timeouts += 1
+        in_use = len(self._in_use) + len(self._resetting)
+        fut.set_exception(
+            PoolTimeoutError(
+                f"timed out after {timeout:g}s waiting for a connection to {self.describe}: "
+                f"{in_use} of {self._max} in use, {waiting} waiting (pool '{self.name}': "
+                "release connections sooner, or raise PoolOptions.max or acquire_timeout)",
+                in_use=in_use,
+                size=self._size,
+                max_size=self._max,
+            )
+        )
+
+    def _hand_out(self, conn: C) -> None:
+        """A free connection goes to the first live waiter, else to the idle deque."""
+        waiters = self._waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                self._in_use[id(conn)] = conn
+                fut.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    def _not_ours(self, conn: C, key: int) -> None:
+        if self._closed:
+            return  # terminated by close(): nothing left to give back
+        if key in self._resetting:
+            raise TransactionError(
+                f"connection released twice to pool '{self.name}' ({self.describe}): it is "
+                "already being rolled back; release each acquired connection exactly once"
+            )
+        raise TransactionError(
+            f"connection released to pool '{self.name}' ({self.describe}) that is not checked "
+            "out from it: already released, or acquired from another pool; release each "
+            "acquired connection exactly once"
+        )
+
+    # -- internals: creating and destroying ------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        loop = self._loop
+        assert loop is not None
+        task = loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _maybe_grow(self) -> None:
+        """Open connections for waiters not already covered by one being opened."""
+        if self._closed or not self._opened:
+            return
+        while self._size < self._max and (
+            len(self._waiters) > self._creating or self._size < self._min
+        ):
+            self._size += 1
+            self._creating += 1
+            self._spawn(self._create(self._generation), "jadugar-pool-create")
+
+    async def _connect(self) -> C:
+        """One new connection, bounded by ``create_timeout``; errors are ours, not the driver's."""
+        limit = self._create_timeout
+        try:
+            async with asyncio.timeout(limit) as scope:
+                return await self._factory()
+        except JadugarError:
+            raise
+        except TimeoutError as exc:
+            if scope.expired():
+                raise DatabaseConnectionError(
+                    f"could not open a connection to {self.describe} within {limit:g}s "
+                    "(PoolOptions.create_timeout): is the server up and reachable?"
+                ) from exc
+            raise DatabaseConnectionError(
+                f"could not open a connection to {self.describe}: timed out"
+            ) from exc
+        except Exception as exc:
+            raise DatabaseConnectionError(
+                f"could not open a connection to {self.describe}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    async def _create(self, generation: int) -> None:
+        """Pool-owned task: open one connection for the first waiter (or the idle set)."""
+        try:
+            conn = await self._connect()
+        except BaseException as exc:
+            self._creating -= 1
+            self._size -= 1
+            if not isinstance(exc, Exception):
+                raise  # cancelled by close()
+            self._errors += 1
+            self._failed_at = self._time()
+            while self._waiters:
+                fut = self._waiters.popleft()
+                if not fut.done():
+                    fut.set_exception(exc)
+                    break
+            else:
+                logger.warning("pool %r: could not open a connection: %s", self.name, exc)
+            self._maybe_grow()  # the other waiters still need theirs
+            return
+        self._creating -= 1
+        self._creates += 1
+        conn.last_used = self._time()
+        if self._closed or generation != self._generation:
+            self._size -= 1
+            self._destroys += 1
+            await self._close_conn(conn)
+            self._maybe_grow()
+            return
+        self._hand_out(conn)
+
+    async def _reset(self, conn: C) -> None:
+        """Pool-owned task: roll back a connection released inside a transaction."""
+        key = id(conn)
+        try:
+            async with asyncio.timeout(ROLLBACK_TIMEOUT + 1.0):
+                await conn.execute_script("ROLLBACK", ROLLBACK_TIMEOUT)
+        except BaseException as exc:
+            self._resetting.pop(key, None)
+            self._stale.discard(key)
+            self._discard(conn, graceful=False)
+            if not isinstance(exc, Exception):
+                raise
+            self._errors += 1
+            logger.info(
+                "pool %r: rollback on release failed (%s); connection dropped", self.name, exc
+            )
+            return
+        self._resetting.pop(key, None)
+        now = self._time()
+        conn.last_used = now
+        if (
+            conn.broken
+            or self._still_in_transaction(conn)
+            or self._closed
+            or key in self._stale
+            or now - conn.created_at > self._max_lifetime
+        ):
+            self._stale.discard(key)
+            self._discard(conn, graceful=not conn.broken)
+        else:
+            self._hand_out(conn)
+
+    def _discard(self, conn: C, *, graceful: bool) -> None:
+        """Take a connection (already out of idle/in-use) off the books and close it."""
+        self._size -= 1
+        self._destroys += 1
+        if graceful and self._loop is not None:
+            self._spawn(self._close_conn(conn), "jadugar-pool-close")
+        else:
+            try:
+                conn.terminate()
+            except Exception as exc:
+                logger.debug("pool %r: terminate failed: %s", self.name, exc)
+        self._maybe_grow()
+
+    async def _close_conn(self, conn: C) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await conn.close()
+        except BaseException as exc:
+            try:
+                conn.terminate()
+            except Exception as exc2:
+                logger.debug("pool %r: terminate failed: %s", self.name, exc2)
+            if not isinstance(exc, Exception):
+                raise
+
+    # -- internals: the reaper -------------------------------------------------------------
+
+    async def _reap_forever(self) -> None:
+        period = min(self._idle_timeout, self._max_lifetime, 10.0) / 2
+        period = max(0.005, period)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                self._reap()
+            except Exception:  # never let the reaper die silently
+                logger.exception("pool %r: reaper failed", self.name)
+
+    def _reap(self) -> None:
+        """Close idle connections above ``min`` idle for ``idle_timeout`` and any idle one past
+        ``max_lifetime``; refill to ``min``."""
+        now = self._time()
+        idle = self._idle
+        for conn in [c for c in idle if c.broken or now - c.created_at > self._max_lifetime]:
+            idle.remove(conn)
+            self._discard(conn, graceful=not conn.broken)
+        while idle and self._size > self._min and now - idle[0].last_used > self._idle_timeout:
+            self._discard(idle.popleft(), graceful=True)
+        if now - self._failed_at >= REFILL_BACKOFF:
+            self._maybe_grow()
+
+    @staticmethod
+    def _still_in_transaction(conn: C) -> bool:
+        try:
+            return conn.in_transaction
+        except Exception:
+            return True
+
+    @staticmethod
+    def _call_hook(hook: Callable[[C], None], conn: C) -> None:
+        try:
+            hook(conn)
+        except Exception:
+            logger.exception("pool hook %r failed", hook)
