@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .config import DatabaseOptions
@@ -43,7 +44,7 @@ def health(
         options = DatabaseOptions(url=settings.database_url)
         status = asyncio.run(_health(options))
     except JadugarError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(status.model_dump(mode="json"), indent=2))
@@ -65,12 +66,12 @@ async def _health(options: DatabaseOptions) -> HealthStatus:
 
 
 def _print_health(status: HealthStatus, where: str) -> None:
-    table = Table(title=f"jadugar health: {where}", show_header=False)
+    table = Table(title=f"jadugar health: {escape(where)}", show_header=False)
     mark = "[green]healthy[/green]" if status.healthy else "[red]unhealthy[/red]"
     table.add_row("status", mark)
-    table.add_row("engine", status.engine)
+    table.add_row("engine", escape(status.engine))
     if status.server_version:
-        table.add_row("server", status.server_version)
+        table.add_row("server", escape(status.server_version))
     if status.latency_ms is not None:
         table.add_row("latency", f"{status.latency_ms:.2f} ms")
     if status.pool is not None:
@@ -81,7 +82,7 @@ def _print_health(status: HealthStatus, where: str) -> None:
             f"min {p.min}, max {p.max}",
         )
     if status.error:
-        table.add_row("error", status.error)
+        table.add_row("error", escape(status.error))
     console.print(table)
 
 

@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigurationError
 
@@ -51,4 +51,10 @@ def load_settings(
     if url:
         values["database_url"] = url
     values.update({k: v for k, v in flags.items() if v is not None})
-    return ProjectSettings(**values)
+    try:
+        return ProjectSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"bad jadugar settings: {problems}") from None
