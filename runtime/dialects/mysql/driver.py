@@ -1,0 +1,413 @@
+"""The MySQL/MariaDB driver, on aiomysql (the only module importing it).
+
+Statements go through ``Connection.query`` directly, not through a cursor object: one
+call, no cursor allocation, no ``SHOW WARNINGS`` round trip (aiomysql's cursors send one
+whenever a statement has warnings). Values are escaped by the connection's own
+``escape()``; ``dict``/``list`` values are sent as JSON text.
+
+Timeouts and cancellation. The MySQL protocol cannot cancel a statement in-band, so:
+
+- On MariaDB, a statement with a timeout is sent as ``SET STATEMENT max_statement_time=T
+  FOR …``: the server stops it itself (error 1969 -> ``QueryTimeoutError``) and the
+  connection stays usable. A client timer at ``T + 1 s`` backs it up.
+- Whenever the client timer fires (MySQL, scripts, streams, or the MariaDB backstop) or
+  the task is cancelled mid-statement, the connection is closed and marked ``broken``
+  and a short side connection sends ``KILL QUERY <id>`` so the server stops the work. On
+  timeout the KILL is awaited before ``QueryTimeoutError`` is raised; on cancellation it
+  runs in the background so ``CancelledError`` propagates at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, NoReturn
+
+import aiomysql
+from pymysql.constants import CLIENT
+
+from ...errors import DatabaseConnectionError, QueryError, QueryTimeoutError
+from ..base import ConnectParams, ExecResult, Row
+from .errors import connect_error, translate
+
+log = logging.getLogger("jadugar.mysql")
+
+_SERVER_TIMEOUT_GRACE = 1.0  # client backstop after MariaDB's max_statement_time
+_KILL_TIMEOUT = 5.0  # bound on the side connection that sends KILL QUERY
+_PING_TIMEOUT = 5.0
+_CLOSE_TIMEOUT = 5.0
+_COPY_CHUNK_BYTES = 1 << 20  # multi-row INSERT statements of about 1 MiB
+_JSON_TYPES = (dict, list)
+# hex literals: valid whatever the sql_mode (NO_BACKSLASH_ESCAPES), and aiomysql 0.3's own
+# bytes escaping is broken with PyMySQL 1.2 (escape_bytes_prefixed became a string)
+_BINARY_TYPES = (bytes, bytearray, memoryview)
+_background: set[asyncio.Task[None]] = set()  # KILL QUERY tasks started on cancellation
+
+
+def _connect_kwargs(params: ConnectParams, connect_timeout: float) -> dict[str, Any]:
+    return {
+        "host": params.host or "localhost",
+        "port": params.port or 3306,
+        "user": params.user,
+        "password": params.password or "",
+        "db": params.database,
+        "ssl": params.ssl,
+        "connect_timeout": connect_timeout,
+        "autocommit": True,
+        "charset": "utf8mb4",
+        # UPDATE reports rows matched, not rows changed, like PostgreSQL and SQLite
+        "client_flag": CLIENT.FOUND_ROWS,
+    }
+
+
+def _dicts(description: Any, rows: Any) -> list[Row]:
+    cols = [d[0] for d in description]
+    return [dict(zip(cols, r, strict=False)) for r in rows]
+
+
+def _quote(name: str) -> str:
+    return ".".join("`" + part.replace("`", "``") + "`" for part in name.split("."))
+
+
+class MySQLConnection:
+    """One aiomysql connection behind the DriverConnection Protocol."""
+
+    __slots__ = (
+        "_broken",
+        "_mariadb",
+        "_params",
+        "_raw",
+        "_server_timeout",
+        "_thread_id",
+        "created_at",
+        "last_used",
+    )
+
+    def __init__(self, raw: Any, params: ConnectParams, loop: asyncio.AbstractEventLoop) -> None:
+        self._raw = raw
+        self._params = params
+        self._thread_id: int = int(raw.thread_id())
+        self._mariadb = "mariadb" in str(raw.get_server_info()).lower()
+        # MariaDB: enforce timeouts on the server with SET STATEMENT max_statement_time
+        self._server_timeout = self._mariadb
+        self._broken = False
+        self.created_at = loop.time()
+        self.last_used = self.created_at
+
+    @property
+    def broken(self) -> bool:
+        """Never hand this connection out again (also true once the driver closed it)."""
+        return self._broken or bool(self._raw.closed)
+
+    @broken.setter
+    def broken(self, value: bool) -> None:
+        self._broken = value
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._raw.get_transaction_status())
+
+    @property
+    def session_id(self) -> int | None:
+        return self._thread_id
+
+    # -- plumbing
+
+    def _text(self, sql: str, params: Sequence[Any] | None) -> str:
+        """The statement as sent: placeholders filled in. SQL from the compiler has its
+        literal ``%`` doubled (pyformat) with or without parameters; hand-written SQL with
+        a lone ``%`` and no parameters (which cannot be pyformat) is sent as it is."""
+        if params:
+            return self._escape(sql, params)
+        if "%" in sql:
+            try:
+                return sql % ()
+            except (TypeError, ValueError):
+                return sql
+        return sql
+
+    def _escape(self, sql: str, params: Sequence[Any]) -> str:
+        escape = self._raw.escape
+        try:
+            values = tuple(
+                [
+                    escape(json.dumps(v))
+                    if isinstance(v, _JSON_TYPES)
+                    else "X'" + bytes(v).hex() + "'"
+                    if isinstance(v, _BINARY_TYPES)
+                    else escape(v)
+                    for v in params
+                ]
+            )
+            return sql % values
+        except (TypeError, ValueError) as exc:
+            raise QueryError(
+                f"cannot bind the parameters ({len(params)} given): {exc}", sql=sql, orig=exc
+            ) from exc
+
+    def _fail(self, exc: BaseException, sql: str | None, params: Sequence[Any] | None) -> NoReturn:
+        err = translate(exc, sql, params)
+        if isinstance(err, DatabaseConnectionError) or self._raw.closed:
+            self.broken = True
+        raise err from exc
+
+    async def _kill_query(self) -> None:
+        """Stop this session's statement on the server, from a short side connection."""
+        try:
+            async with asyncio.timeout(_KILL_TIMEOUT):
+                side = await aiomysql.connect(**_connect_kwargs(self._params, _KILL_TIMEOUT))
+                try:
+                    await side.query(f"KILL QUERY {self._thread_id:d}")
+                finally:
+                    side.close()
+        except Exception as exc:  # the session may be gone already: nothing left to stop
+            log.debug("KILL QUERY %s failed: %s", self._thread_id, exc)
+
+    def _abandon(self) -> None:
+        """Cancelled mid-statement: never reuse this connection; stop the server work."""
+        self.broken = True
+        self._raw.close()
+        task = asyncio.get_running_loop().create_task(self._kill_query())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    async def _timed_out(self, sql: str | None, timeout: float, exc: BaseException) -> NoReturn:
+        self.broken = True
+        self._raw.close()
+        await self._kill_query()
+        raise QueryTimeoutError(
+            f"statement ran past its {timeout:g}s timeout: it was killed on the server and "
+            "the connection closed",
+            sql=sql,
+            orig=exc,
+        ) from exc
+
+    async def _run(
+        self,
+        sql: str,
+        params: Sequence[Any] | None,
+        timeout: float | None,
+        server_timeout: bool = True,
+        text: str | None = None,
+    ) -> Any:
+        """Send one statement; returns aiomysql's result (rows, description, counts).
+        ``text``, when given, is sent instead of ``sql`` bound with ``params`` (which then
+        only serve the error message)."""
+        raw = self._raw
+        if text is None:
+            text = self._text(sql, params)
+        if timeout is None:
+            try:
+                await raw.query(text)
+            except asyncio.CancelledError:
+                self._abandon()
+                raise
+            except Exception as exc:
+                self._fail(exc, sql, params)
+        else:
+            limit = timeout
+            if server_timeout and self._server_timeout:
+                text = f"SET STATEMENT max_statement_time={max(timeout, 1e-6):.6f} FOR {text}"
+                limit = timeout + _SERVER_TIMEOUT_GRACE
+            timer = asyncio.timeout(limit)
+            try:
+                async with timer:
+                    await raw.query(text)
+            except TimeoutError as exc:
+                if not timer.expired():
+                    self._fail(exc, sql, params)
+                await self._timed_out(sql, timeout, exc)
+            except asyncio.CancelledError:
+                self._abandon()
+                raise
+            except Exception as exc:
+                self._fail(exc, sql, params)
+        result = raw._result
+        if result.has_next:
+            await self._drain(sql)
+        return result
+
+    async def _drain(self, sql: str | None) -> None:
+        """Read the results of the remaining statements of a multi-statement text."""
+        raw = self._raw
+        try:
+            while raw._result is not None and raw._result.has_next:
+                await raw.next_result()
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except Exception as exc:
+            self._fail(exc, sql, None)
+
+    # -- DriverConnection
+
+    async def fetch(self, sql: str, params: Sequence[Any], timeout: float | None) -> list[Row]:
+        result = await self._run(sql, params, timeout)
+        description = result.description
+        if not description:
+            return []
+        cols = [d[0] for d in description]
+        return [dict(zip(cols, r, strict=False)) for r in result.rows]
+
+    async def execute(self, sql: str, params: Sequence[Any], timeout: float | None) -> ExecResult:
+        result = await self._run(sql, params, timeout)
+        if result.description:  # MariaDB INSERT/DELETE … RETURNING
+            rows = _dicts(result.description, result.rows)
+            return ExecResult(rows, len(rows))
+        insert_id = result.insert_id
+        return ExecResult([], int(result.affected_rows or 0), int(insert_id) if insert_id else None)
+
+    async def execute_script(self, sql: str, timeout: float | None) -> None:
+        await self._run(sql, None, timeout, server_timeout=False)
+
+    async def execute_many(
+        self, sql: str, rows: Sequence[Sequence[Any]], timeout: float | None
+    ) -> int:
+        """One statement per parameter set (correct for any SQL; the query layer builds
+        multi-row VALUES itself for bulk inserts). ``timeout`` bounds the whole call."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        total = 0
+        for row in rows:
+            remaining = None if deadline is None else max(deadline - loop.time(), 1e-3)
+            result = await self._run(sql, row, remaining)
+            total += int(result.affected_rows or 0)
+        return total
+
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Sequence[Sequence[Any]],
+        timeout: float | None,
+    ) -> int:
+        """No COPY here: multi-row INSERT statements of about 1 MiB each."""
+        if not records:
+            return 0
+        prefix = f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES "
+        marks = "(" + ", ".join("%s" for _ in columns) + ")"
+        shown = f"{prefix}{marks}, …"
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        total = 0
+        chunk: list[str] = []
+        values: list[Any] = []  # only for keeping them out of an error message
+        size = 0
+        for record in records:
+            text = self._escape(marks, record)
+            chunk.append(text)
+            values.extend(record)
+            size += len(text) + 2
+            if size >= _COPY_CHUNK_BYTES:
+                total += await self._copy_chunk(shown, prefix, chunk, values, deadline, loop)
+                chunk, values, size = [], [], 0
+        if chunk:
+            total += await self._copy_chunk(shown, prefix, chunk, values, deadline, loop)
+        return total
+
+    async def _copy_chunk(
+        self,
+        shown: str,
+        prefix: str,
+        chunk: list[str],
+        values: list[Any],
+        deadline: float | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> int:
+        remaining = None if deadline is None else max(deadline - loop.time(), 1e-3)
+        result = await self._run(shown, values, remaining, text=prefix + ", ".join(chunk))
+        return int(result.affected_rows or 0)
+
+    async def stream(
+        self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
+    ) -> AsyncIterator[list[Row]]:
+        """Unbuffered (``SSCursor``): rows come off the socket ``batch_size`` at a time.
+        Leaving early reads and discards the rest, so the connection stays in sync."""
+        text = self._text(sql, params)
+        cursor = await self._raw.cursor(aiomysql.SSCursor)
+        done = False
+        try:
+            await self._timed(cursor.execute(text), sql, params, timeout)
+            cols = [d[0] for d in cursor.description] if cursor.description else []
+            while cols:
+                rows = await self._timed(cursor.fetchmany(batch_size), sql, params, timeout)
+                if rows:
+                    yield [dict(zip(cols, r, strict=False)) for r in rows]
+                if len(rows) < batch_size:
+                    break
+            done = True
+        finally:
+            if not self.broken:
+                try:
+                    await cursor.close()  # drains unread rows
+                except asyncio.CancelledError:
+                    self._abandon()
+                    raise
+                except Exception as exc:
+                    if done:
+                        self._fail(exc, sql, params)
+                    self.broken = True
+                    self._raw.close()
+
+    async def _timed(
+        self, awaitable: Any, sql: str, params: Sequence[Any], timeout: float | None
+    ) -> Any:
+        timer = asyncio.timeout(timeout)
+        try:
+            async with timer:
+                return await awaitable
+        except TimeoutError as exc:
+            if timeout is None or not timer.expired():
+                self._fail(exc, sql, params)
+            await self._timed_out(sql, timeout, exc)
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except Exception as exc:
+            self._fail(exc, sql, params)
+
+    async def ping(self) -> None:
+        try:
+            async with asyncio.timeout(_PING_TIMEOUT):
+                await self._raw.ping(reconnect=False)
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except Exception as exc:
+            self.broken = True
+            self._raw.close()
+            err = translate(exc, None)
+            raise DatabaseConnectionError(f"MySQL connection failed its ping: {err}") from exc
+
+    async def server_version(self) -> str:
+        return str(self._raw.get_server_info())
+
+    async def close(self) -> None:
+        self.broken = True
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self._raw.ensure_closed()
+        except (Exception, asyncio.CancelledError) as exc:
+            self._raw.close()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+
+    def terminate(self) -> None:
+        self.broken = True
+        self._raw.close()
+
+
+class MySQLDriver:
+    """Opens aiomysql connections: autocommit (the core sends START TRANSACTION/COMMIT),
+    utf8mb4, UPDATE counts matched rows (``CLIENT.FOUND_ROWS``)."""
+
+    async def connect(self, params: ConnectParams) -> MySQLConnection:
+        try:
+            # aiomysql bounds only the TCP connect; this bounds the handshake too
+            async with asyncio.timeout(params.connect_timeout):
+                raw = await aiomysql.connect(**_connect_kwargs(params, params.connect_timeout))
+        except Exception as exc:
+            raise connect_error(exc, params.describe(), params.password) from exc
+        return MySQLConnection(raw, params, asyncio.get_running_loop())

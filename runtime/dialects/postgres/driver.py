@@ -1,0 +1,291 @@
+"""The PostgreSQL driver, on asyncpg (the only module importing it).
+
+Hot paths are one asyncpg call plus ``list(map(dict, records))``.
+
+Timeouts use asyncpg's own ``timeout=`` (no extra task): on expiry asyncpg sends the
+server a CancelRequest from a side connection. Before raising ``QueryTimeoutError`` the
+driver waits for the server to have ended the statement (a ``SELECT 1`` queued behind the
+cancel), so the work is really gone and the connection is usable, or ``broken`` when no
+answer comes. A task cancelled mid-statement is cancelled on the server the same way by
+asyncpg, in the background, and ``CancelledError`` propagates at once; the next statement
+on the connection waits for that cancel. ``broken`` is also true once asyncpg has closed
+the connection for any reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, NoReturn
+
+import asyncpg
+
+from ...errors import DatabaseConnectionError
+from ..base import ConnectParams, ExecResult, Row
+from .errors import connect_error, translate
+
+_PING_TIMEOUT = 5.0
+_CLOSE_TIMEOUT = 5.0
+_RESYNC_TIMEOUT = 5.0
+_has_returning = re.compile(r"\bRETURNING\b", re.IGNORECASE).search
+
+
+def _json_encode(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + json.dumps(value).encode()  # jsonb binary format: version 1, text
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
+def _status_count(status: str) -> int:
+    """Rows affected from a command tag: ``INSERT 0 5`` -> 5, ``UPDATE 3`` -> 3."""
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PostgresConnection:
+    """One asyncpg connection behind the DriverConnection Protocol."""
+
+    __slots__ = ("_broken", "_raw", "created_at", "last_used")
+
+    def __init__(self, raw: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._raw = raw
+        self._broken = False
+        self.created_at = loop.time()
+        self.last_used = self.created_at
+
+    @property
+    def broken(self) -> bool:
+        """Never hand this connection out again (also true once the driver closed it)."""
+        return self._broken or bool(self._raw.is_closed())
+
+    @broken.setter
+    def broken(self, value: bool) -> None:
+        self._broken = value
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._raw.is_in_transaction())
+
+    @property
+    def session_id(self) -> int | None:
+        pid = self._raw.get_server_pid()
+        return int(pid) if pid is not None else None
+
+    # -- failure paths (kept out of the hot paths)
+
+    async def _fail(
+        self, exc: BaseException, sql: str | None, params: Sequence[Any] | None
+    ) -> NoReturn:
+        err = translate(exc, sql, params)
+        if isinstance(exc, TimeoutError):
+            await self._resync()
+        if isinstance(err, DatabaseConnectionError) or self._raw.is_closed():
+            self.broken = True
+        raise err from exc
+
+    async def _resync(self) -> None:
+        """After a timeout: wait until the server has acknowledged asyncpg's CancelRequest
+        and ended the statement, so it is really gone when QueryTimeoutError is raised.
+        Any server reply proves the connection is in sync (an aborted transaction answers
+        with an error); no reply marks it broken."""
+        try:
+            await self._raw.execute("SELECT 1", timeout=_RESYNC_TIMEOUT)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) is None or self._raw.is_closed():
+                self.broken = True
+                self._raw.terminate()
+
+    def _cancelled(self) -> None:
+        # asyncpg sends the server a CancelRequest itself and keeps the connection usable;
+        # it only stays unusable when asyncpg had to close it.
+        if self._raw.is_closed():
+            self.broken = True
+
+    # -- DriverConnection
+
+    async def fetch(self, sql: str, params: Sequence[Any], timeout: float | None) -> list[Row]:
+        try:
+            records = await self._raw.fetch(sql, *params, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, params)
+        return list(map(dict, records))
+
+    async def execute(self, sql: str, params: Sequence[Any], timeout: float | None) -> ExecResult:
+        if _has_returning(sql):
+            rows = await self.fetch(sql, params, timeout)
+            return ExecResult(rows, len(rows))
+        try:
+            status = await self._raw.execute(sql, *params, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, params)
+        return ExecResult([], _status_count(status))
+
+    async def execute_script(self, sql: str, timeout: float | None) -> None:
+        try:
+            await self._raw.execute(sql, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, None)
+
+    async def execute_many(
+        self, sql: str, rows: Sequence[Sequence[Any]], timeout: float | None
+    ) -> int:
+        """Pipelined (asyncpg ``executemany``). asyncpg reports no per-statement counts,
+        so the result is the number of parameter sets executed."""
+        if not rows:
+            return 0
+        try:
+            await self._raw.executemany(sql, rows, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, None)
+        return len(rows)
+
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Sequence[Sequence[Any]],
+        timeout: float | None,
+    ) -> int:
+        """COPY … FROM STDIN (binary). ``table`` may be ``schema.table``."""
+        schema, _, name = table.rpartition(".")
+        try:
+            status = await self._raw.copy_records_to_table(
+                name,
+                records=records,
+                columns=list(columns),
+                schema_name=schema or None,
+                timeout=timeout,
+            )
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, f"COPY {table} FROM STDIN", None)
+        return _status_count(status)
+
+    async def stream(
+        self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
+    ) -> AsyncIterator[list[Row]]:
+        """A portal read ``batch_size`` rows at a time; needs an open transaction (the
+        caller's). Leaving early leaves the portal to be closed by COMMIT/ROLLBACK."""
+        try:
+            cursor = await self._raw.cursor(sql, *params, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, params)
+        while True:
+            try:
+                records = await cursor.fetch(batch_size, timeout=timeout)
+            except asyncio.CancelledError:
+                self._cancelled()
+                raise
+            except Exception as exc:
+                await self._fail(exc, sql, params)
+            if records:
+                yield list(map(dict, records))
+            if len(records) < batch_size:
+                return
+
+    async def ping(self) -> None:
+        try:
+            await self._raw.execute("SELECT 1", timeout=_PING_TIMEOUT)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            self.broken = True
+            err = translate(exc, "SELECT 1")
+            raise DatabaseConnectionError(f"PostgreSQL connection failed its ping: {err}") from exc
+
+    async def server_version(self) -> str:
+        return str(self._raw.get_settings().server_version)
+
+    async def close(self) -> None:
+        self.broken = True
+        try:
+            await self._raw.close(timeout=_CLOSE_TIMEOUT)
+        except (Exception, asyncio.CancelledError):
+            self._raw.terminate()
+            raise
+
+    def terminate(self) -> None:
+        self.broken = True
+        self._raw.terminate()
+
+
+class PostgresDriver:
+    """Opens asyncpg connections; json/jsonb values are ``json.dumps``/``json.loads``."""
+
+    async def connect(self, params: ConnectParams) -> PostgresConnection:
+        ssl: Any
+        if params.ssl is not None:
+            ssl = params.ssl
+        elif params.ssl_mode and params.ssl_mode != "disable":
+            ssl = params.ssl_mode
+        else:
+            ssl = False
+        kwargs: dict[str, Any] = {
+            "host": params.host,
+            "port": params.port,
+            "user": params.user,
+            "password": params.password,
+            "database": params.database,
+            "ssl": ssl,
+            "timeout": params.connect_timeout,
+        }
+        if not params.statement_cache:
+            kwargs["statement_cache_size"] = 0
+        application_name = params.options.get("application_name")
+        if application_name:
+            kwargs["server_settings"] = {"application_name": application_name}
+        try:
+            raw = await asyncpg.connect(**kwargs)
+        except Exception as exc:
+            raise connect_error(exc, params.describe(), params.password) from exc
+        try:
+            # binary format: also what COPY (copy_records_to_table) needs
+            await raw.set_type_codec(
+                "json",
+                encoder=_json_encode,
+                decoder=json.loads,
+                schema="pg_catalog",
+                format="binary",
+            )
+            await raw.set_type_codec(
+                "jsonb",
+                encoder=_jsonb_encode,
+                decoder=_jsonb_decode,
+                schema="pg_catalog",
+                format="binary",
+            )
+        except BaseException as exc:
+            raw.terminate()
+            if isinstance(exc, Exception):
+                raise connect_error(exc, params.describe(), params.password) from exc
+            raise
+        return PostgresConnection(raw, asyncio.get_running_loop())

@@ -1,0 +1,138 @@
+"""asyncpg exceptions -> ``jadugar.errors``, in one table keyed by SQLSTATE.
+
+Duck-typed on the attributes asyncpg puts on its exceptions (``sqlstate``,
+``constraint_name``, ``column_name``), so importing this module imports no driver.
+
+PostgreSQL's DETAIL line repeats the offending values (``Key (email)=(a@b.c) already
+exists``): it is left out of every message and stays reachable on ``.orig`` only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ...errors import (
+    DatabaseConnectionError,
+    IntegrityError,
+    JadugarError,
+    QueryError,
+    QueryTimeoutError,
+    SerializationError,
+)
+
+_INTEGRITY_KINDS = {
+    "23505": "unique",
+    "23503": "foreign_key",
+    "23502": "not_null",
+    "23514": "check",
+    "23P01": "exclusion",
+}
+# 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available
+_SERIALIZATION = frozenset({"40001", "40P01", "55P03"})
+# 08 connection exceptions, 57P0x the server going away, 28 bad credentials, 3D000 no db
+_CONNECTION_PREFIXES = ("08", "57P01", "57P02", "57P03", "57P04", "28", "3D000")
+_CONNECTION_CLASS_NAMES = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "ConnectionRejectionError",
+        "ClientCannotConnectError",
+    }
+)
+# data exceptions quote the rejected value at the end: invalid input syntax for type
+# integer: "abc"
+_QUOTED_VALUE = re.compile(r': ".*"$', re.DOTALL)
+# asyncpg's own encoding errors: invalid input for query argument $1: 'abc' (reason)
+_ARGUMENT_VALUE = re.compile(
+    r"^(invalid input for query argument \$\d+): .* \(([^()]*(?:\(\)[^()]*)*)\)$", re.DOTALL
+)
+
+
+def redact(message: str, params: Sequence[Any] | None) -> str:
+    """Replace bound string values (3+ characters) that appear in a server message."""
+    if params:
+        for value in params:
+            if isinstance(value, str) and len(value) >= 3 and value in message:
+                message = message.replace(value, "<value>")
+    return message
+
+
+def _message(exc: BaseException, params: Sequence[Any] | None) -> str:
+    # the primary message only: str() of an asyncpg PostgresError appends DETAIL and HINT
+    primary = getattr(exc, "message", None)
+    text = primary if isinstance(primary, str) and primary else str(exc) or type(exc).__name__
+    return redact(text, params)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when ``exc`` means the connection is gone or unusable."""
+    if isinstance(exc, OSError | EOFError) and not isinstance(exc, TimeoutError):
+        return True
+    if type(exc).__name__ in _CONNECTION_CLASS_NAMES:
+        return True
+    if type(exc).__name__ == "InterfaceError" and "connection is closed" in str(exc):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_CONNECTION_PREFIXES)
+
+
+def translate(
+    exc: BaseException, sql: str | None, params: Sequence[Any] | None = None
+) -> JadugarError:
+    """Map an asyncpg exception to the Jadugar error tree (``raise … from exc``)."""
+    if isinstance(exc, JadugarError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return QueryTimeoutError(
+            "statement ran past its timeout and was cancelled on the server",
+            sql=sql,
+            code="57014",
+            orig=exc,
+        )
+    if is_connection_error(exc):
+        return DatabaseConnectionError(
+            f"PostgreSQL connection lost or unusable: {_message(exc, params)}"
+        )
+
+    raw_state = getattr(exc, "sqlstate", None)
+    sqlstate = raw_state if isinstance(raw_state, str) else None
+    message = _message(exc, params)
+
+    kind = _INTEGRITY_KINDS.get(sqlstate or "")
+    if kind is not None or (sqlstate or "").startswith("23"):
+        constraint = getattr(exc, "constraint_name", None) or None
+        if constraint is None and kind == "not_null":
+            table = getattr(exc, "table_name", None)
+            column = getattr(exc, "column_name", None)
+            if column:
+                constraint = f"{table}.{column}" if table else str(column)
+        return IntegrityError(
+            message,
+            sql=sql,
+            code=sqlstate,
+            orig=exc,
+            constraint=str(constraint) if constraint else None,
+            kind=kind,
+        )
+    if sqlstate in _SERIALIZATION:
+        return SerializationError(message, sql=sql, code=sqlstate, orig=exc)
+    if sqlstate == "57014":
+        return QueryTimeoutError(
+            f"statement cancelled on the server: {message}", sql=sql, code=sqlstate, orig=exc
+        )
+    if sqlstate is not None and sqlstate.startswith("22"):
+        message = _ARGUMENT_VALUE.sub(r"\1 (\2)", message)
+        message = _QUOTED_VALUE.sub(": <value>", message)
+    return QueryError(message, sql=sql, code=sqlstate, orig=exc)
+
+
+def connect_error(
+    exc: BaseException, where: str, password: str | None = None
+) -> DatabaseConnectionError:
+    """A failure while connecting to ``where`` (a ConnectParams.describe())."""
+    reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
+    if password:
+        reason = reason.replace(password, "***")
+    return DatabaseConnectionError(f"could not connect to {where}: {reason}")
