@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .dialects.base import DriverConnection, ExecResult
-from .errors import DatabaseConnectionError, JadugarError, QueryError
+from .errors import DatabaseConnectionError, JadugarError, QueryError, TransactionError
 from .query import tree
 from .query.compiler import CompiledQuery
 from .query.result import QueryResult
@@ -61,14 +62,17 @@ class Session:
         retry_safe: bool,
     ) -> T:
         manager = self.manager
-        if timeout is None:
-            timeout = manager.default_timeout
         events = manager.events
         observed = events.has("query") or events.has("error")
         started = time.perf_counter() if observed else 0.0
         tx = self._transaction()
         try:
             if tx is not None:
+                if tx.streaming is not None and tx.streaming is asyncio.current_task():
+                    raise TransactionError(
+                        "a stream() is still open on this transaction's connection: finish "
+                        "or leave the `async for` before running other queries in it"
+                    )
                 async with tx.lock:
                     result = await call(tx.connection)
             else:
@@ -115,6 +119,8 @@ class Session:
 
     async def fetch(self, compiled: CompiledQuery, timeout: float | None) -> list[Row]:
         sql, params = compiled.sql, compiled.params
+        if timeout is None:
+            timeout = self.manager.default_timeout
 
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
@@ -123,6 +129,8 @@ class Session:
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
         sql, params = compiled.sql, compiled.params
+        if timeout is None:
+            timeout = self.manager.default_timeout
 
         def call(conn: DriverConnection) -> Awaitable[ExecResult]:
             return conn.execute(sql, params, timeout)
@@ -194,23 +202,39 @@ class Session:
 
     async def stream(
         self, compiled: CompiledQuery, batch_size: int, timeout: float | None
-    ) -> AsyncIterator[list[Row]]:
-        """Batches from a server-side cursor; opens a read transaction when none is open."""
+    ) -> AsyncGenerator[list[Row], None]:
+        """Batches from a server-side cursor. Outside a transaction the stream holds its own
+        pooled connection in a read-only transaction (not the task's current one)."""
         if batch_size < 1:
             raise ValueError("stream() batch_size must be at least 1")
+        if timeout is None:
+            timeout = self.manager.default_timeout
+        sql, params = compiled.sql, compiled.params
         tx = self._transaction()
-        if tx is None:
-            async with self.manager.transaction(read_only=True) as opened:
-                async for batch in opened.connection.stream(
-                    compiled.sql, compiled.params, batch_size, timeout
-                ):
-                    yield batch
+        if tx is not None:
+            async with tx.lock:
+                tx.streaming = asyncio.current_task()
+                try:
+                    async with aclosing(
+                        tx.connection.stream(sql, params, batch_size, timeout)
+                    ) as it:
+                        async for batch in it:
+                            yield batch
+                finally:
+                    tx.streaming = None
             return
-        async with tx.lock:
-            async for batch in tx.connection.stream(
-                compiled.sql, compiled.params, batch_size, timeout
-            ):
-                yield batch
+        pool = self.manager.pool
+        compiler = self.compiler
+        conn = await pool.acquire()
+        try:
+            for statement in compiler.begin_sql(None, True):
+                await conn.execute_script(statement, None)
+            async with aclosing(conn.stream(sql, params, batch_size, timeout)) as it:
+                async for batch in it:
+                    yield batch
+            await conn.execute_script("COMMIT", None)
+        finally:
+            await pool.release(conn)  # rolls back a transaction left open by an early exit
 
 
 def _adapt_rows(

@@ -42,6 +42,7 @@ class Transaction:
         self.savepoint: str | None = None
         self.active = False
         self.lock = asyncio.Lock()
+        self.streaming: asyncio.Task[Any] | None = None  # task iterating a stream() in it
         self._connection: DriverConnection | None = None
         self._token: contextvars.Token[Transaction | None] | None = None
         self._depth = 0

@@ -9,7 +9,7 @@ driver exceptions are translated once, there.
 from __future__ import annotations
 
 import ssl as _ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -100,7 +100,7 @@ class DriverConnection(Protocol):
 
     def stream(
         self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """Batches from a server-side cursor. Must be consumed inside a transaction on
         drivers that need one (the caller opens it)."""
         ...

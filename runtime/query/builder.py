@@ -9,7 +9,8 @@ reused safely:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from . import tree
@@ -223,11 +224,13 @@ class TableQueryBuilder:
     def __await__(self) -> Generator[Any, None, list[Row]]:
         return self.all().__await__()
 
-    async def stream(self, batch_size: int = 1000) -> AsyncIterator[Row]:
+    async def stream(self, batch_size: int = 1000) -> AsyncGenerator[Row, None]:
         """Rows one by one from a server-side cursor, ``batch_size`` at a time."""
-        async for batch in self._session.stream(self.to_sql(), batch_size, self._timeout):
-            for row in batch:
-                yield row
+        batches = self._session.stream(self.to_sql(), batch_size, self._timeout)
+        async with aclosing(batches):
+            async for batch in batches:
+                for row in batch:
+                    yield row
 
     async def _aggregate(self, func: str, column: str | SqlExpr) -> Any:
         node = self.to_node()
@@ -282,7 +285,7 @@ class TableQueryBuilder:
         if isinstance(rows, Mapping) or not isinstance(rows, Sequence):
             raise TypeError("insert_many() takes a list of mappings")
         if not rows:
-            return InsertQuery(self, (), ())
+            return InsertQuery(self, (), (), bulk=True)
         first = rows[0]
         if not isinstance(first, Mapping):
             raise TypeError(f"insert_many() rows must be mappings, got {type(first).__name__}")

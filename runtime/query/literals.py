@@ -12,7 +12,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-_PLACEHOLDER = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\$\d+|\?|%s)""")
+_PLACEHOLDER = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\$\d+|\?|%s|%%)""")
+_PLACEHOLDER_BACKSLASH = re.compile(
+    r"""('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|\$\d+|\?|%s|%%)"""
+)
 
 
 def escape(value: Any, *, backslash_escapes: bool = False) -> str:
@@ -53,15 +56,20 @@ def escape(value: Any, *, backslash_escapes: bool = False) -> str:
     raise TypeError(f"cannot write a {type(value).__name__} as a SQL literal")
 
 
-def format_sql(sql: str, params: Sequence[Any], *, backslash_escapes: bool = False) -> str:
-    """Inline ``params`` into ``sql`` (placeholders $n, ? or %s) for display only."""
+def format_sql(
+    sql: str, params: Sequence[Any], *, backslash_escapes: bool = False, pyformat: bool = False
+) -> str:
+    """Inline ``params`` into ``sql`` (placeholders $n, ? or %s) for display only. With
+    ``pyformat`` (MySQL's compiled SQL) a doubled ``%%`` is shown as the server sees it."""
     position = 0
 
     def replace(match: re.Match[str]) -> str:
         nonlocal position
         token = match.group(0)
+        if token == "%%":
+            return "%" if pyformat else token
         if token[0] in "'\"`":
-            return token
+            return token.replace("%%", "%") if pyformat else token
         if token.startswith("$"):
             index = int(token[1:]) - 1
         else:
@@ -71,4 +79,5 @@ def format_sql(sql: str, params: Sequence[Any], *, backslash_escapes: bool = Fal
             raise ValueError(f"format(): placeholder {token} has no parameter")
         return escape(params[index], backslash_escapes=backslash_escapes)
 
-    return _PLACEHOLDER.sub(replace, sql)
+    pattern = _PLACEHOLDER_BACKSLASH if backslash_escapes else _PLACEHOLDER
+    return pattern.sub(replace, sql)

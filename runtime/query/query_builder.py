@@ -42,10 +42,16 @@ class QueryBuilder:
     def format(self, sql: str, params: Sequence[Any]) -> str:
         """``sql`` with ``params`` inlined as literals, for display and logs only."""
         compiler = self._session.compiler
-        text = format_sql(sql, params, backslash_escapes=compiler.backslash_escapes)
-        # compiled pyformat SQL carries %% for a literal %; show it as the server sees it
-        return text.replace("%%", "%") if compiler.escape_percent("%") == "%%" else text
+        return format_sql(
+            sql,
+            params,
+            backslash_escapes=compiler.backslash_escapes,
+            pyformat=compiler.escape_percent("%") == "%%",
+        )
 
     def quote(self, identifier: str) -> str:
-        """An identifier quoted for this dialect."""
-        return self._session.compiler.quote(identifier)
+        """An identifier quoted for this dialect, as it appears in SQL text you write."""
+        compiler = self._session.compiler
+        quoted = compiler.quote(identifier)
+        # the compiler doubles % for pyformat drivers; raw() doubles it again itself
+        return quoted.replace("%%", "%") if compiler.escape_percent("%") == "%%" else quoted

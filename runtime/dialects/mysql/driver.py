@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, NoReturn
 
 import aiomysql
@@ -322,7 +322,7 @@ class MySQLConnection:
 
     async def stream(
         self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """Unbuffered (``SSCursor``): rows come off the socket ``batch_size`` at a time.
         Leaving early reads and discards the rest, so the connection stays in sync."""
         text = self._text(sql, params)

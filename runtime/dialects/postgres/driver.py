@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, NoReturn
 
 import asyncpg
@@ -188,7 +188,7 @@ class PostgresConnection:
 
     async def stream(
         self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """A portal read ``batch_size`` rows at a time; needs an open transaction (the
         caller's). Leaving early leaves the portal to be closed by COMMIT/ROLLBACK."""
         try:

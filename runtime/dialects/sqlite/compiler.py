@@ -11,6 +11,9 @@ SQLITE_VERSION = tuple(int(p) for p in sqlite3.sqlite_version.split("."))
 
 class SQLiteCompiler(SqlCompiler):
     dialect_name = "sqlite"
+    # `backticks`, not "double quotes": SQLite reads an unknown "name" as a string literal
+    # (its double-quoted-string fallback), which would turn a typo into a constant.
+    quote_char = "`"
     supports_right_join = SQLITE_VERSION >= (3, 39, 0)
     supports_returning = SQLITE_VERSION >= (3, 35, 0)
     max_identifier_length = 1024

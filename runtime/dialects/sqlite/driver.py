@@ -25,7 +25,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -387,7 +387,7 @@ class SQLiteConnection:
 
     async def stream(
         self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """A sqlite3 cursor read ``batch_size`` rows at a time: constant memory."""
         cur, rows = await self._call(_w_stream_open, sql, params, timeout, sql, params, batch_size)
         try:
