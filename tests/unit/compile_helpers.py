@@ -4,7 +4,7 @@
         lambda qb: qb.table("users").where("id", 1),
         postgres=('SELECT * FROM "users" WHERE "id" = $1', (1,)),
         mysql=("SELECT * FROM `users` WHERE `id` = %s", (1,)),
-        sqlite=('SELECT * FROM "users" WHERE "id" = ?', (1,)),
+        sqlite=("SELECT * FROM `users` WHERE `id` = ?", (1,)),
     )
 
 Every dialect is a required keyword, so adding a dialect forces every case to be
@@ -34,7 +34,7 @@ URLS = {
     "mysql": "mysql://app@127.0.0.1:3306/app",
     "sqlite": "sqlite:///:memory:",
 }
-QUOTE_CHARS = {"postgres": '"', "mysql": "`", "sqlite": '"'}
+QUOTE_CHARS = {"postgres": '"', "mysql": "`", "sqlite": "`"}
 
 
 class Compilable(Protocol):

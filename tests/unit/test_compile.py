@@ -45,7 +45,7 @@ def test_select_star_by_default() -> None:
         lambda q: q.table("users"),
         postgres=('SELECT * FROM "users"', ()),
         mysql=("SELECT * FROM `users`", ()),
-        sqlite=('SELECT * FROM "users"', ()),
+        sqlite=("SELECT * FROM `users`", ()),
     )
 
 
@@ -54,7 +54,7 @@ def test_select_columns_and_aliases() -> None:
         lambda q: q.table("users").select("id", "name as n", "users.email AS e", "posts.*"),
         postgres=('SELECT "id", "name" AS "n", "users"."email" AS "e", "posts".* FROM "users"', ()),
         mysql=("SELECT `id`, `name` AS `n`, `users`.`email` AS `e`, `posts`.* FROM `users`", ()),
-        sqlite=('SELECT "id", "name" AS "n", "users"."email" AS "e", "posts".* FROM "users"', ()),
+        sqlite=("SELECT `id`, `name` AS `n`, `users`.`email` AS `e`, `posts`.* FROM `users`", ()),
     )
 
 
@@ -63,7 +63,7 @@ def test_select_is_cumulative_and_takes_expressions() -> None:
         lambda q: q.table("users").select("id").select(Column[str]("name").as_("who")),
         postgres=('SELECT "id", "name" AS "who" FROM "users"', ()),
         mysql=("SELECT `id`, `name` AS `who` FROM `users`", ()),
-        sqlite=('SELECT "id", "name" AS "who" FROM "users"', ()),
+        sqlite=("SELECT `id`, `name` AS `who` FROM `users`", ()),
     )
 
 
@@ -72,7 +72,7 @@ def test_distinct() -> None:
         lambda q: q.table("users").select("country").distinct(),
         postgres=('SELECT DISTINCT "country" FROM "users"', ()),
         mysql=("SELECT DISTINCT `country` FROM `users`", ()),
-        sqlite=('SELECT DISTINCT "country" FROM "users"', ()),
+        sqlite=("SELECT DISTINCT `country` FROM `users`", ()),
     )
 
 
@@ -81,7 +81,7 @@ def test_table_alias() -> None:
         lambda q: q.table("users as u").select("u.id"),
         postgres=('SELECT "u"."id" FROM "users" AS "u"', ()),
         mysql=("SELECT `u`.`id` FROM `users` AS `u`", ()),
-        sqlite=('SELECT "u"."id" FROM "users" AS "u"', ()),
+        sqlite=("SELECT `u`.`id` FROM `users` AS `u`", ()),
     )
 
 
@@ -97,7 +97,7 @@ def test_builders_are_immutable() -> None:
 
 def test_compiled_query_unpacks() -> None:
     sql, params = qb("sqlite").table("users").where("id", 7).to_sql()
-    assert (sql, params) == ('SELECT * FROM "users" WHERE "id" = ?', (7,))
+    assert (sql, params) == ("SELECT * FROM `users` WHERE `id` = ?", (7,))
 
 
 # ---- where: mappings and pairs ---------------------------------------------------------------
@@ -117,8 +117,8 @@ def test_where_mapping_equalities_null_and_in() -> None:
             (True, "admin", "staff", 1, 2),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "active" = ? AND "deleted_at" IS NULL'
-            ' AND "role" IN (?, ?) AND "id" IN (?, ?)',
+            "SELECT * FROM `users` WHERE `active` = ? AND `deleted_at` IS NULL"
+            " AND `role` IN (?, ?) AND `id` IN (?, ?)",
             (True, "admin", "staff", 1, 2),
         ),
     )
@@ -129,7 +129,7 @@ def test_where_single_mapping_item_is_not_wrapped() -> None:
         lambda q: q.table("users").where({"id": 1}),
         postgres=('SELECT * FROM "users" WHERE "id" = $1', (1,)),
         mysql=("SELECT * FROM `users` WHERE `id` = %s", (1,)),
-        sqlite=('SELECT * FROM "users" WHERE "id" = ?', (1,)),
+        sqlite=("SELECT * FROM `users` WHERE `id` = ?", (1,)),
     )
 
 
@@ -138,7 +138,7 @@ def test_where_column_value_pair_and_none() -> None:
         lambda q: q.table("users").where("name", "Ada").where("email", None),
         postgres=('SELECT * FROM "users" WHERE "name" = $1 AND "email" IS NULL', ("Ada",)),
         mysql=("SELECT * FROM `users` WHERE `name` = %s AND `email` IS NULL", ("Ada",)),
-        sqlite=('SELECT * FROM "users" WHERE "name" = ? AND "email" IS NULL', ("Ada",)),
+        sqlite=("SELECT * FROM `users` WHERE `name` = ? AND `email` IS NULL", ("Ada",)),
     )
 
 
@@ -161,8 +161,8 @@ def test_where_binds_scalars_of_every_kind() -> None:
             (when, key, amount, b"\x00\x01", "red", 1.5),
         ),
         sqlite=(
-            'SELECT * FROM "t" WHERE "a" = ? AND "b" = ? AND "c" = ? AND "d" = ?'
-            ' AND "e" = ? AND "f" = ?',
+            "SELECT * FROM `t` WHERE `a` = ? AND `b` = ? AND `c` = ? AND `d` = ?"
+            " AND `e` = ? AND `f` = ?",
             (when, key, amount, b"\x00\x01", "red", 1.5),
         ),
     )
@@ -188,21 +188,21 @@ def test_where_arity_is_checked() -> None:
 # ---- where: (column, op, value) --------------------------------------------------------------
 OPERATOR_CASES: list[tuple[str, Any, str, str, str, tuple[Any, ...]]] = [
     # op, value, postgres, mysql, sqlite, params
-    ("=", 1, '"age" = $1', "`age` = %s", '"age" = ?', (1,)),
-    ("!=", 1, '"age" <> $1', "`age` <> %s", '"age" <> ?', (1,)),
-    ("<>", 1, '"age" <> $1', "`age` <> %s", '"age" <> ?', (1,)),
-    ("<", 1, '"age" < $1', "`age` < %s", '"age" < ?', (1,)),
-    ("<=", 1, '"age" <= $1', "`age` <= %s", '"age" <= ?', (1,)),
-    (">", 1, '"age" > $1', "`age` > %s", '"age" > ?', (1,)),
-    (">=", 1, '"age" >= $1', "`age` >= %s", '"age" >= ?', (1,)),
-    ("like", "a%", '"age" LIKE $1', "`age` LIKE %s", '"age" LIKE ?', ("a%",)),
-    ("not_like", "a%", '"age" NOT LIKE $1', "`age` NOT LIKE %s", '"age" NOT LIKE ?', ("a%",)),
+    ("=", 1, '"age" = $1', "`age` = %s", "`age` = ?", (1,)),
+    ("!=", 1, '"age" <> $1', "`age` <> %s", "`age` <> ?", (1,)),
+    ("<>", 1, '"age" <> $1', "`age` <> %s", "`age` <> ?", (1,)),
+    ("<", 1, '"age" < $1', "`age` < %s", "`age` < ?", (1,)),
+    ("<=", 1, '"age" <= $1', "`age` <= %s", "`age` <= ?", (1,)),
+    (">", 1, '"age" > $1', "`age` > %s", "`age` > ?", (1,)),
+    (">=", 1, '"age" >= $1', "`age` >= %s", "`age` >= ?", (1,)),
+    ("like", "a%", '"age" LIKE $1', "`age` LIKE %s", "`age` LIKE ?", ("a%",)),
+    ("not_like", "a%", '"age" NOT LIKE $1', "`age` NOT LIKE %s", "`age` NOT LIKE ?", ("a%",)),
     (
         "ilike",
         "a%",
         '"age" ILIKE $1',
         "LOWER(`age`) LIKE LOWER(%s)",
-        'LOWER("age") LIKE LOWER(?)',
+        "LOWER(`age`) LIKE LOWER(?)",
         ("a%",),
     ),
     (
@@ -210,16 +210,16 @@ OPERATOR_CASES: list[tuple[str, Any, str, str, str, tuple[Any, ...]]] = [
         "a%",
         '"age" NOT ILIKE $1',
         "LOWER(`age`) NOT LIKE LOWER(%s)",
-        'LOWER("age") NOT LIKE LOWER(?)',
+        "LOWER(`age`) NOT LIKE LOWER(?)",
         ("a%",),
     ),
-    ("in", [1, 2], '"age" IN ($1, $2)', "`age` IN (%s, %s)", '"age" IN (?, ?)', (1, 2)),
+    ("in", [1, 2], '"age" IN ($1, $2)', "`age` IN (%s, %s)", "`age` IN (?, ?)", (1, 2)),
     (
         "not_in",
         (1, 2),
         '"age" NOT IN ($1, $2)',
         "`age` NOT IN (%s, %s)",
-        '"age" NOT IN (?, ?)',
+        "`age` NOT IN (?, ?)",
         (1, 2),
     ),
     (
@@ -227,7 +227,7 @@ OPERATOR_CASES: list[tuple[str, Any, str, str, str, tuple[Any, ...]]] = [
         (18, 65),
         '"age" BETWEEN $1 AND $2',
         "`age` BETWEEN %s AND %s",
-        '"age" BETWEEN ? AND ?',
+        "`age` BETWEEN ? AND ?",
         (18, 65),
     ),
     (
@@ -235,12 +235,12 @@ OPERATOR_CASES: list[tuple[str, Any, str, str, str, tuple[Any, ...]]] = [
         [18, 65],
         '"age" NOT BETWEEN $1 AND $2',
         "`age` NOT BETWEEN %s AND %s",
-        '"age" NOT BETWEEN ? AND ?',
+        "`age` NOT BETWEEN ? AND ?",
         (18, 65),
     ),
-    ("=", None, '"age" IS NULL', "`age` IS NULL", '"age" IS NULL', ()),
-    ("!=", None, '"age" IS NOT NULL', "`age` IS NOT NULL", '"age" IS NOT NULL', ()),
-    ("IN", [3], '"age" IN ($1)', "`age` IN (%s)", '"age" IN (?)', (3,)),
+    ("=", None, '"age" IS NULL', "`age` IS NULL", "`age` IS NULL", ()),
+    ("!=", None, '"age" IS NOT NULL', "`age` IS NOT NULL", "`age` IS NOT NULL", ()),
+    ("IN", [3], '"age" IN ($1)', "`age` IN (%s)", "`age` IN (?)", (3,)),
 ]
 
 
@@ -256,7 +256,7 @@ def test_where_operator(
         lambda q: q.table("users").where("age", op, value),
         postgres=('SELECT * FROM "users" WHERE ' + postgres, params),
         mysql=("SELECT * FROM `users` WHERE " + mysql, params),
-        sqlite=('SELECT * FROM "users" WHERE ' + sqlite, params),
+        sqlite=("SELECT * FROM `users` WHERE " + sqlite, params),
     )
 
 
@@ -265,7 +265,7 @@ def test_where_compares_two_columns() -> None:
         lambda q: q.table("users").where("updated_at", ">", Column[int]("created_at")),
         postgres=('SELECT * FROM "users" WHERE "updated_at" > "created_at"', ()),
         mysql=("SELECT * FROM `users` WHERE `updated_at` > `created_at`", ()),
-        sqlite=('SELECT * FROM "users" WHERE "updated_at" > "created_at"', ()),
+        sqlite=("SELECT * FROM `users` WHERE `updated_at` > `created_at`", ()),
     )
 
 
@@ -289,7 +289,7 @@ def test_where_in_accepts_any_iterable() -> None:
         lambda q: q.table("users").where_in("id", (i for i in (1, 2))),
         postgres=('SELECT * FROM "users" WHERE "id" IN ($1, $2)', (1, 2)),
         mysql=("SELECT * FROM `users` WHERE `id` IN (%s, %s)", (1, 2)),
-        sqlite=('SELECT * FROM "users" WHERE "id" IN (?, ?)', (1, 2)),
+        sqlite=("SELECT * FROM `users` WHERE `id` IN (?, ?)", (1, 2)),
     )
 
 
@@ -311,7 +311,7 @@ def test_expression_and_or_not() -> None:
             (18, 65, "root"),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE ("age" > ? AND "age" < ?) OR NOT ("name" = ?)',
+            "SELECT * FROM `users` WHERE (`age` > ? AND `age` < ?) OR NOT (`name` = ?)",
             (18, 65, "root"),
         ),
     )
@@ -329,7 +329,7 @@ def test_expression_or_inside_and_keeps_parentheses() -> None:
             (1, 2, "x"),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE ("age" = ? OR "age" = ?) AND "name" <> ?',
+            "SELECT * FROM `users` WHERE (`age` = ? OR `age` = ?) AND `name` <> ?",
             (1, 2, "x"),
         ),
     )
@@ -351,8 +351,8 @@ def test_expression_comparisons() -> None:
             (1, 9, 5),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE (("age" >= ? AND "age" <= ?) AND "age" <> ?)'
-            ' AND "age" = "other"',
+            "SELECT * FROM `users` WHERE ((`age` >= ? AND `age` <= ?) AND `age` <> ?)"
+            " AND `age` = `other`",
             (1, 9, 5),
         ),
     )
@@ -370,7 +370,7 @@ def test_expression_like_and_ilike() -> None:
             ("%@x.org", "ad%"),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "email" LIKE ? AND LOWER("name") LIKE LOWER(?)',
+            "SELECT * FROM `users` WHERE `email` LIKE ? AND LOWER(`name`) LIKE LOWER(?)",
             ("%@x.org", "ad%"),
         ),
     )
@@ -396,8 +396,8 @@ def test_expression_in_not_in_between_null() -> None:
             (1, 2, 3, 10, 20),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE ((("age" IN (?, ?) AND "age" NOT IN (?))'
-            ' AND "age" BETWEEN ? AND ?) AND "email" IS NULL) AND "name" IS NOT NULL',
+            "SELECT * FROM `users` WHERE (((`age` IN (?, ?) AND `age` NOT IN (?))"
+            " AND `age` BETWEEN ? AND ?) AND `email` IS NULL) AND `name` IS NOT NULL",
             (1, 2, 3, 10, 20),
         ),
     )
@@ -408,7 +408,7 @@ def test_expression_equals_none_is_null() -> None:
         lambda q: q.table("users").where((email == None) & (name != None)),  # noqa: E711
         postgres=('SELECT * FROM "users" WHERE "email" IS NULL AND "name" IS NOT NULL', ()),
         mysql=("SELECT * FROM `users` WHERE `email` IS NULL AND `name` IS NOT NULL", ()),
-        sqlite=('SELECT * FROM "users" WHERE "email" IS NULL AND "name" IS NOT NULL', ()),
+        sqlite=("SELECT * FROM `users` WHERE `email` IS NULL AND `name` IS NOT NULL", ()),
     )
 
 
@@ -417,7 +417,7 @@ def test_expression_as_where_column_with_value() -> None:
         lambda q: q.table("users").where(age, 3).where(age, ">", 1),
         postgres=('SELECT * FROM "users" WHERE "age" = $1 AND "age" > $2', (3, 1)),
         mysql=("SELECT * FROM `users` WHERE `age` = %s AND `age` > %s", (3, 1)),
-        sqlite=('SELECT * FROM "users" WHERE "age" = ? AND "age" > ?', (3, 1)),
+        sqlite=("SELECT * FROM `users` WHERE `age` = ? AND `age` > ?", (3, 1)),
     )
 
 
@@ -445,7 +445,7 @@ def test_grouped_where_with_callable() -> None:
             (True, "admin", 100),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "active" = ? AND ("role" = ? OR "karma" > ?)',
+            "SELECT * FROM `users` WHERE `active` = ? AND (`role` = ? OR `karma` > ?)",
             (True, "admin", 100),
         ),
     )
@@ -456,7 +456,7 @@ def test_or_where_with_grouped_and() -> None:
         lambda q: q.table("users").where("a", 1).or_where(lambda g: g.where("b", 2).where("c", 3)),
         postgres=('SELECT * FROM "users" WHERE "a" = $1 OR ("b" = $2 AND "c" = $3)', (1, 2, 3)),
         mysql=("SELECT * FROM `users` WHERE `a` = %s OR (`b` = %s AND `c` = %s)", (1, 2, 3)),
-        sqlite=('SELECT * FROM "users" WHERE "a" = ? OR ("b" = ? AND "c" = ?)', (1, 2, 3)),
+        sqlite=("SELECT * FROM `users` WHERE `a` = ? OR (`b` = ? AND `c` = ?)", (1, 2, 3)),
     )
 
 
@@ -466,7 +466,7 @@ def test_or_where_binds_everything_before_it() -> None:
         lambda q: q.table("users").where("a", 1).where("b", 2).or_where("c", 3),
         postgres=('SELECT * FROM "users" WHERE ("a" = $1 AND "b" = $2) OR "c" = $3', (1, 2, 3)),
         mysql=("SELECT * FROM `users` WHERE (`a` = %s AND `b` = %s) OR `c` = %s", (1, 2, 3)),
-        sqlite=('SELECT * FROM "users" WHERE ("a" = ? AND "b" = ?) OR "c" = ?', (1, 2, 3)),
+        sqlite=("SELECT * FROM `users` WHERE (`a` = ? AND `b` = ?) OR `c` = ?", (1, 2, 3)),
     )
 
 
@@ -476,7 +476,7 @@ def test_where_after_or_where_applies_to_the_whole_or() -> None:
         lambda q: q.table("users").where("a", 1).or_where("b", 2).where("c", 3),
         postgres=('SELECT * FROM "users" WHERE ("a" = $1 OR "b" = $2) AND "c" = $3', (1, 2, 3)),
         mysql=("SELECT * FROM `users` WHERE (`a` = %s OR `b` = %s) AND `c` = %s", (1, 2, 3)),
-        sqlite=('SELECT * FROM "users" WHERE ("a" = ? OR "b" = ?) AND "c" = ?', (1, 2, 3)),
+        sqlite=("SELECT * FROM `users` WHERE (`a` = ? OR `b` = ?) AND `c` = ?", (1, 2, 3)),
     )
 
 
@@ -492,7 +492,7 @@ def test_or_where_chain_stays_flat() -> None:
             (1, 2, 3, 4),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "a" = ? OR "b" = ? OR ("c" = ? AND "d" = ?)',
+            "SELECT * FROM `users` WHERE `a` = ? OR `b` = ? OR (`c` = ? AND `d` = ?)",
             (1, 2, 3, 4),
         ),
     )
@@ -503,7 +503,7 @@ def test_or_where_first_is_plain_where() -> None:
         lambda q: q.table("users").or_where("a", 1),
         postgres=('SELECT * FROM "users" WHERE "a" = $1', (1,)),
         mysql=("SELECT * FROM `users` WHERE `a` = %s", (1,)),
-        sqlite=('SELECT * FROM "users" WHERE "a" = ?', (1,)),
+        sqlite=("SELECT * FROM `users` WHERE `a` = ?", (1,)),
     )
 
 
@@ -515,7 +515,7 @@ def test_where_not() -> None:
             (1, 2),
         ),
         mysql=("SELECT * FROM `users` WHERE `a` = %s AND NOT (`b` = %s AND `c` IS NULL)", (1, 2)),
-        sqlite=('SELECT * FROM "users" WHERE "a" = ? AND NOT ("b" = ? AND "c" IS NULL)', (1, 2)),
+        sqlite=("SELECT * FROM `users` WHERE `a` = ? AND NOT (`b` = ? AND `c` IS NULL)", (1, 2)),
     )
 
 
@@ -539,7 +539,7 @@ def test_where_in_and_not_in() -> None:
             (1, 2, 3, "root"),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "id" IN (?, ?, ?) AND "role" NOT IN (?)',
+            "SELECT * FROM `users` WHERE `id` IN (?, ?, ?) AND `role` NOT IN (?)",
             (1, 2, 3, "root"),
         ),
     )
@@ -550,19 +550,19 @@ def test_empty_in_matches_nothing_and_empty_not_in_everything() -> None:
         lambda q: q.table("users").where_in("id", []),
         postgres=('SELECT * FROM "users" WHERE 1 = 0', ()),
         mysql=("SELECT * FROM `users` WHERE 1 = 0", ()),
-        sqlite=('SELECT * FROM "users" WHERE 1 = 0', ()),
+        sqlite=("SELECT * FROM `users` WHERE 1 = 0", ()),
     )
     assert_sql(
         lambda q: q.table("users").where("a", 1).where_not_in("id", []),
         postgres=('SELECT * FROM "users" WHERE "a" = $1 AND 1 = 1', (1,)),
         mysql=("SELECT * FROM `users` WHERE `a` = %s AND 1 = 1", (1,)),
-        sqlite=('SELECT * FROM "users" WHERE "a" = ? AND 1 = 1', (1,)),
+        sqlite=("SELECT * FROM `users` WHERE `a` = ? AND 1 = 1", (1,)),
     )
     assert_sql(
         lambda q: q.table("users").where({"id": []}).or_where(age.in_([])),
         postgres=('SELECT * FROM "users" WHERE 1 = 0 OR 1 = 0', ()),
         mysql=("SELECT * FROM `users` WHERE 1 = 0 OR 1 = 0", ()),
-        sqlite=('SELECT * FROM "users" WHERE 1 = 0 OR 1 = 0', ()),
+        sqlite=("SELECT * FROM `users` WHERE 1 = 0 OR 1 = 0", ()),
     )
 
 
@@ -571,7 +571,7 @@ def test_where_null_and_not_null() -> None:
         lambda q: q.table("users").where_null("deleted_at").where_not_null(email),
         postgres=('SELECT * FROM "users" WHERE "deleted_at" IS NULL AND "email" IS NOT NULL', ()),
         mysql=("SELECT * FROM `users` WHERE `deleted_at` IS NULL AND `email` IS NOT NULL", ()),
-        sqlite=('SELECT * FROM "users" WHERE "deleted_at" IS NULL AND "email" IS NOT NULL', ()),
+        sqlite=("SELECT * FROM `users` WHERE `deleted_at` IS NULL AND `email` IS NOT NULL", ()),
     )
 
 
@@ -590,7 +590,7 @@ def test_where_between_and_not_between() -> None:
             (start, end, 0, 10),
         ),
         sqlite=(
-            'SELECT * FROM "orders" WHERE "day" BETWEEN ? AND ? AND "total" NOT BETWEEN ? AND ?',
+            "SELECT * FROM `orders` WHERE `day` BETWEEN ? AND ? AND `total` NOT BETWEEN ? AND ?",
             (start, end, 0, 10),
         ),
     )
@@ -611,7 +611,7 @@ def test_where_raw_question_marks() -> None:
             (1, "ada", 3),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "a" = ? AND (lower(name) = ? or age > ?)',
+            "SELECT * FROM `users` WHERE `a` = ? AND (lower(name) = ? or age > ?)",
             (1, "ada", 3),
         ),
     )
@@ -631,7 +631,7 @@ def test_where_raw_dollar_placeholders_reorder_and_repeat() -> None:
             ("two", "one", "two", 4),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE (a = ? and b = ? or c = ?) AND "d" = ?',
+            "SELECT * FROM `users` WHERE (a = ? and b = ? or c = ?) AND `d` = ?",
             ("two", "one", "two", 4),
         ),
     )
@@ -642,7 +642,7 @@ def test_where_raw_alone_and_in_or() -> None:
         lambda q: q.table("users").where_raw("a = 1 or b = 2").or_where("c", 3),
         postgres=('SELECT * FROM "users" WHERE (a = 1 or b = 2) OR "c" = $1', (3,)),
         mysql=("SELECT * FROM `users` WHERE (a = 1 or b = 2) OR `c` = %s", (3,)),
-        sqlite=('SELECT * FROM "users" WHERE (a = 1 or b = 2) OR "c" = ?', (3,)),
+        sqlite=("SELECT * FROM `users` WHERE (a = 1 or b = 2) OR `c` = ?", (3,)),
     )
 
 
@@ -659,7 +659,7 @@ def test_where_raw_skips_quoted_text_and_comments() -> None:
             (5,),
         ),
         sqlite=(
-            "SELECT * FROM \"t\" WHERE a = '?' and b = '$1' and \"c?\" = ? -- ?\n and /* ? $1 */ d = `?`",
+            "SELECT * FROM `t` WHERE a = '?' and b = '$1' and \"c?\" = ? -- ?\n and /* ? $1 */ d = `?`",
             (5,),
         ),
     )
@@ -673,7 +673,7 @@ def test_where_raw_doubles_percent_on_mysql_only() -> None:
             (1,),
         ),
         mysql=("SELECT * FROM `users` WHERE name like '%%a%%' and pct > 5 %% 2 and id = %s", (1,)),
-        sqlite=("SELECT * FROM \"users\" WHERE name like '%a%' and pct > 5 % 2 and id = ?", (1,)),
+        sqlite=("SELECT * FROM `users` WHERE name like '%a%' and pct > 5 % 2 and id = ?", (1,)),
     )
 
 
@@ -747,7 +747,7 @@ def test_inner_join_mapping() -> None:
             (),
         ),
         sqlite=(
-            'SELECT "users"."name", "posts"."title" FROM "users" INNER JOIN "posts" ON "users"."id" = "posts"."user_id"',
+            "SELECT `users`.`name`, `posts`.`title` FROM `users` INNER JOIN `posts` ON `users`.`id` = `posts`.`user_id`",
             (),
         ),
     )
@@ -761,7 +761,7 @@ def test_join_mapping_with_two_pairs_is_and() -> None:
             (),
         ),
         mysql=("SELECT * FROM `a` INNER JOIN `b` ON `a`.`x` = `b`.`x` AND `a`.`y` = `b`.`y`", ()),
-        sqlite=('SELECT * FROM "a" INNER JOIN "b" ON "a"."x" = "b"."x" AND "a"."y" = "b"."y"', ()),
+        sqlite=("SELECT * FROM `a` INNER JOIN `b` ON `a`.`x` = `b`.`x` AND `a`.`y` = `b`.`y`", ()),
     )
 
 
@@ -781,7 +781,7 @@ def test_left_join_three_args_with_alias() -> None:
             (),
         ),
         sqlite=(
-            'SELECT * FROM "users" AS "u" LEFT JOIN "posts" AS "p" ON "u"."id" = "p"."user_id" WHERE "p"."id" IS NULL',
+            "SELECT * FROM `users` AS `u` LEFT JOIN `posts` AS `p` ON `u`.`id` = `p`.`user_id` WHERE `p`.`id` IS NULL",
             (),
         ),
     )
@@ -809,8 +809,8 @@ def test_join_two_args_and_expression_condition() -> None:
             (False,),
         ),
         sqlite=(
-            'SELECT * FROM "users" INNER JOIN "posts" ON "users"."id" = "posts"."user_id"'
-            ' LEFT JOIN "tags" ON "tags"."post_id" = "posts"."id" AND "tags"."hidden" = ?',
+            "SELECT * FROM `users` INNER JOIN `posts` ON `users`.`id` = `posts`.`user_id`"
+            " LEFT JOIN `tags` ON `tags`.`post_id` = `posts`.`id` AND `tags`.`hidden` = ?",
             (False,),
         ),
     )
@@ -832,7 +832,7 @@ def test_join_params_come_before_where_params() -> None:
             (5, True),
         ),
         sqlite=(
-            'SELECT * FROM "users" INNER JOIN "posts" ON "posts"."score" > ? WHERE "users"."active" = ?',
+            "SELECT * FROM `users` INNER JOIN `posts` ON `posts`.`score` > ? WHERE `users`.`active` = ?",
             (5, True),
         ),
     )
@@ -840,7 +840,7 @@ def test_join_params_come_before_where_params() -> None:
 
 def test_right_join() -> None:
     sqlite: tuple[str, tuple[Any, ...]] | Raises = (
-        ('SELECT * FROM "users" RIGHT JOIN "posts" AS "p" ON "users"."id" = "p"."user_id"', ())
+        ("SELECT * FROM `users` RIGHT JOIN `posts` AS `p` ON `users`.`id` = `p`.`user_id`", ())
         if SQLiteCompiler.supports_right_join
         else Raises(UnsupportedOperation, "RIGHT JOIN is not supported on sqlite")
     )
@@ -881,7 +881,7 @@ def test_right_join_refused_where_unsupported() -> None:
     assert "left_join" in str(info.value)
     # a left join still works there
     assert query.table("users").left_join("posts", "users.id", "posts.user_id").to_sql().sql == (
-        'SELECT * FROM "users" LEFT JOIN "posts" ON "users"."id" = "posts"."user_id"'
+        "SELECT * FROM `users` LEFT JOIN `posts` ON `users`.`id` = `posts`.`user_id`"
     )
 
 
@@ -922,8 +922,8 @@ def test_group_by_and_having() -> None:
             (10, "paid"),
         ),
         sqlite=(
-            'SELECT "customer_id", SUM("total") AS "spent" FROM "orders" GROUP BY "customer_id"'
-            ' HAVING "customer_id" > ? AND "status" = ?',
+            "SELECT `customer_id`, SUM(`total`) AS `spent` FROM `orders` GROUP BY `customer_id`"
+            " HAVING `customer_id` > ? AND `status` = ?",
             (10, "paid"),
         ),
     )
@@ -951,8 +951,8 @@ def test_having_with_aggregate_expression_and_where_param_order() -> None:
             ("paid", 2),
         ),
         sqlite=(
-            'SELECT "customer_id" FROM "orders" WHERE "status" = ? GROUP BY "customer_id", "region"'
-            ' HAVING "n" > ? ORDER BY "customer_id" ASC LIMIT 3',
+            "SELECT `customer_id` FROM `orders` WHERE `status` = ? GROUP BY `customer_id`, `region`"
+            " HAVING `n` > ? ORDER BY `customer_id` ASC LIMIT 3",
             ("paid", 2),
         ),
     )
@@ -976,7 +976,7 @@ def test_order_by_directions() -> None:
             (),
         ),
         sqlite=(
-            'SELECT * FROM "users" ORDER BY "name" ASC, "age" DESC, "email" DESC, "age" ASC',
+            "SELECT * FROM `users` ORDER BY `name` ASC, `age` DESC, `email` DESC, `age` ASC",
             (),
         ),
     )
@@ -993,13 +993,13 @@ def test_limit_and_offset() -> None:
         lambda q: q.table("users").limit(10).offset(20),
         postgres=('SELECT * FROM "users" LIMIT 10 OFFSET 20', ()),
         mysql=("SELECT * FROM `users` LIMIT 10 OFFSET 20", ()),
-        sqlite=('SELECT * FROM "users" LIMIT 10 OFFSET 20', ()),
+        sqlite=("SELECT * FROM `users` LIMIT 10 OFFSET 20", ()),
     )
     assert_sql(
         lambda q: q.table("users").limit(0),
         postgres=('SELECT * FROM "users" LIMIT 0', ()),
         mysql=("SELECT * FROM `users` LIMIT 0", ()),
-        sqlite=('SELECT * FROM "users" LIMIT 0', ()),
+        sqlite=("SELECT * FROM `users` LIMIT 0", ()),
     )
 
 
@@ -1008,7 +1008,7 @@ def test_offset_without_limit() -> None:
         lambda q: q.table("users").offset(5),
         postgres=('SELECT * FROM "users" LIMIT ALL OFFSET 5', ()),
         mysql=("SELECT * FROM `users` LIMIT 18446744073709551615 OFFSET 5", ()),
-        sqlite=('SELECT * FROM "users" LIMIT -1 OFFSET 5', ()),
+        sqlite=("SELECT * FROM `users` LIMIT -1 OFFSET 5", ()),
     )
 
 
@@ -1017,7 +1017,7 @@ def test_limit_is_replaced_not_stacked() -> None:
         lambda q: q.table("users").limit(10).limit(2).offset(4).offset(1),
         postgres=('SELECT * FROM "users" LIMIT 2 OFFSET 1', ()),
         mysql=("SELECT * FROM `users` LIMIT 2 OFFSET 1", ()),
-        sqlite=('SELECT * FROM "users" LIMIT 2 OFFSET 1', ()),
+        sqlite=("SELECT * FROM `users` LIMIT 2 OFFSET 1", ()),
     )
 
 
@@ -1042,12 +1042,12 @@ def test_insert_single_row_returns_star_where_supported() -> None:
             ("Ada", None, True),
         ),
         sqlite=(
-            'INSERT INTO "users" ("name", "email", "active") VALUES (?, ?, ?) RETURNING *',
+            "INSERT INTO `users` (`name`, `email`, `active`) VALUES (?, ?, ?) RETURNING *",
             ("Ada", None, True),
         )
         if compiler("sqlite").supports_returning
         else (
-            'INSERT INTO "users" ("name", "email", "active") VALUES (?, ?, ?)',
+            "INSERT INTO `users` (`name`, `email`, `active`) VALUES (?, ?, ?)",
             ("Ada", None, True),
         ),
     )
@@ -1061,7 +1061,7 @@ def test_insert_returning_columns() -> None:
             ("Ada",),
         ),
         mysql=Raises(UnsupportedOperation, "RETURNING is not supported on mysql"),
-        sqlite=('INSERT INTO "users" ("name") VALUES (?) RETURNING "id", "created_at"', ("Ada",)),
+        sqlite=("INSERT INTO `users` (`name`) VALUES (?) RETURNING `id`, `created_at`", ("Ada",)),
     )
 
 
@@ -1079,7 +1079,7 @@ def test_insert_with_function_and_json_values() -> None:
             ('{"k":"v\'","n":[1,2]}', '["a","b"]'),
         ),
         sqlite=(
-            'INSERT INTO "events" ("at", "data", "tags") VALUES (CURRENT_TIMESTAMP, ?, ?) RETURNING *',
+            "INSERT INTO `events` (`at`, `data`, `tags`) VALUES (CURRENT_TIMESTAMP, ?, ?) RETURNING *",
             ('{"k":"v\'","n":[1,2]}', '["a","b"]'),
         ),
     )
@@ -1090,7 +1090,7 @@ def test_insert_empty_row_uses_defaults() -> None:
         lambda q: q.table("counters").insert({}),
         postgres=('INSERT INTO "counters" DEFAULT VALUES RETURNING *', ()),
         mysql=("INSERT INTO `counters` () VALUES ()", ()),
-        sqlite=('INSERT INTO "counters" DEFAULT VALUES RETURNING *', ()),
+        sqlite=("INSERT INTO `counters` DEFAULT VALUES RETURNING *", ()),
     )
 
 
@@ -1103,7 +1103,7 @@ def test_insert_many() -> None:
             ("a", 1, "b", 2),
         ),
         mysql=("INSERT INTO `users` (`name`, `age`) VALUES (%s, %s), (%s, %s)", ("a", 1, "b", 2)),
-        sqlite=('INSERT INTO "users" ("name", "age") VALUES (?, ?), (?, ?)', ("a", 1, "b", 2)),
+        sqlite=("INSERT INTO `users` (`name`, `age`) VALUES (?, ?), (?, ?)", ("a", 1, "b", 2)),
     )
     assert_sql(
         lambda q: q.table("users").insert_many(rows).returning("id"),
@@ -1113,7 +1113,7 @@ def test_insert_many() -> None:
         ),
         mysql=Raises(UnsupportedOperation, "RETURNING"),
         sqlite=(
-            'INSERT INTO "users" ("name", "age") VALUES (?, ?), (?, ?) RETURNING "id"',
+            "INSERT INTO `users` (`name`, `age`) VALUES (?, ?), (?, ?) RETURNING `id`",
             ("a", 1, "b", 2),
         ),
     )
@@ -1124,7 +1124,7 @@ def test_insert_many_json_values() -> None:
         lambda q: q.table("docs").insert_many([{"body": {"a": 1}}, {"body": [2]}]),
         postgres=('INSERT INTO "docs" ("body") VALUES ($1), ($2)', ({"a": 1}, [2])),
         mysql=("INSERT INTO `docs` (`body`) VALUES (%s), (%s)", ('{"a":1}', "[2]")),
-        sqlite=('INSERT INTO "docs" ("body") VALUES (?), (?)', ('{"a":1}', "[2]")),
+        sqlite=("INSERT INTO `docs` (`body`) VALUES (?), (?)", ('{"a":1}', "[2]")),
     )
 
 
@@ -1170,8 +1170,8 @@ def test_upsert_updates_non_conflict_columns_by_default() -> None:
             ("a@x", "A", 3),
         ),
         sqlite=(
-            'INSERT INTO "users" ("email", "name", "age") VALUES (?, ?, ?)'
-            ' ON CONFLICT ("email") DO UPDATE SET "name" = EXCLUDED."name", "age" = EXCLUDED."age" RETURNING *',
+            "INSERT INTO `users` (`email`, `name`, `age`) VALUES (?, ?, ?)"
+            " ON CONFLICT (`email`) DO UPDATE SET `name` = EXCLUDED.`name`, `age` = EXCLUDED.`age` RETURNING *",
             ("a@x", "A", 3),
         ),
     )
@@ -1193,8 +1193,8 @@ def test_upsert_explicit_update_columns_and_composite_key() -> None:
             (1, "x", 5, "n"),
         ),
         sqlite=(
-            'INSERT INTO "stock" ("shop", "sku", "qty", "note") VALUES (?, ?, ?, ?)'
-            ' ON CONFLICT ("shop", "sku") DO UPDATE SET "qty" = EXCLUDED."qty" RETURNING *',
+            "INSERT INTO `stock` (`shop`, `sku`, `qty`, `note`) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (`shop`, `sku`) DO UPDATE SET `qty` = EXCLUDED.`qty` RETURNING *",
             (1, "x", 5, "n"),
         ),
     )
@@ -1214,7 +1214,7 @@ def test_upsert_with_no_update_columns_does_nothing() -> None:
             ("a@x", "A"),
         ),
         sqlite=(
-            'INSERT INTO "users" ("email", "name") VALUES (?, ?) ON CONFLICT ("email") DO NOTHING RETURNING *',
+            "INSERT INTO `users` (`email`, `name`) VALUES (?, ?) ON CONFLICT (`email`) DO NOTHING RETURNING *",
             ("a@x", "A"),
         ),
     )
@@ -1229,7 +1229,7 @@ def test_upsert_when_every_column_is_the_key_does_nothing() -> None:
         ),
         mysql=Raises(UnsupportedOperation, "RETURNING"),
         sqlite=(
-            'INSERT INTO "tags" ("name") VALUES (?) ON CONFLICT ("name") DO NOTHING RETURNING "name"',
+            "INSERT INTO `tags` (`name`) VALUES (?) ON CONFLICT (`name`) DO NOTHING RETURNING `name`",
             ("x",),
         ),
     )
@@ -1249,7 +1249,7 @@ def test_upsert_many_rows() -> None:
             (1, "a", 2, "b"),
         ),
         sqlite=(
-            'INSERT INTO "users" ("id", "n") VALUES (?, ?), (?, ?) ON CONFLICT ("id") DO UPDATE SET "n" = EXCLUDED."n"',
+            "INSERT INTO `users` (`id`, `n`) VALUES (?, ?), (?, ?) ON CONFLICT (`id`) DO UPDATE SET `n` = EXCLUDED.`n`",
             (1, "a", 2, "b"),
         ),
     )
@@ -1277,7 +1277,7 @@ def test_update_with_where() -> None:
             ("B", '{"x":1}', 5),
         ),
         sqlite=(
-            'UPDATE "users" SET "name" = ?, "seen_at" = CURRENT_TIMESTAMP, "prefs" = ? WHERE "id" = ?',
+            "UPDATE `users` SET `name` = ?, `seen_at` = CURRENT_TIMESTAMP, `prefs` = ? WHERE `id` = ?",
             ("B", '{"x":1}', 5),
         ),
     )
@@ -1297,7 +1297,7 @@ def test_update_with_column_expression_and_returning() -> None:
         ),
         mysql=Raises(UnsupportedOperation, "RETURNING is not supported on mysql"),
         sqlite=(
-            'UPDATE "users" SET "age" = "default_age", "n" = ? WHERE "age" < ? RETURNING *',
+            "UPDATE `users` SET `age` = `default_age`, `n` = ? WHERE `age` < ? RETURNING *",
             (None, 3),
         ),
     )
@@ -1315,13 +1315,13 @@ def test_delete_with_where_and_returning() -> None:
         lambda q: q.table("sessions").where("expires_at", "<", 100).delete(),
         postgres=('DELETE FROM "sessions" WHERE "expires_at" < $1', (100,)),
         mysql=("DELETE FROM `sessions` WHERE `expires_at` < %s", (100,)),
-        sqlite=('DELETE FROM "sessions" WHERE "expires_at" < ?', (100,)),
+        sqlite=("DELETE FROM `sessions` WHERE `expires_at` < ?", (100,)),
     )
     assert_sql(
         lambda q: q.table("sessions").where_in("id", [1, 2]).delete().returning("id"),
         postgres=('DELETE FROM "sessions" WHERE "id" IN ($1, $2) RETURNING "id"', (1, 2)),
         mysql=Raises(UnsupportedOperation, "RETURNING"),
-        sqlite=('DELETE FROM "sessions" WHERE "id" IN (?, ?) RETURNING "id"', (1, 2)),
+        sqlite=("DELETE FROM `sessions` WHERE `id` IN (?, ?) RETURNING `id`", (1, 2)),
     )
 
 
@@ -1330,7 +1330,7 @@ def test_delete_all_rows_compiles_without_where() -> None:
         lambda q: q.table("sessions").delete().all_rows(),
         postgres=('DELETE FROM "sessions"', ()),
         mysql=("DELETE FROM `sessions`", ()),
-        sqlite=('DELETE FROM "sessions"', ()),
+        sqlite=("DELETE FROM `sessions`", ()),
     )
 
 
@@ -1383,7 +1383,7 @@ async def test_count_sql() -> None:
     for dialect, expected in (
         ("postgres", ('SELECT COUNT(*) AS "aggregate" FROM "users" WHERE "active" = $1', (True,))),
         ("mysql", ("SELECT COUNT(*) AS `aggregate` FROM `users` WHERE `active` = %s", (True,))),
-        ("sqlite", ('SELECT COUNT(*) AS "aggregate" FROM "users" WHERE "active" = ?', (True,))),
+        ("sqlite", ("SELECT COUNT(*) AS `aggregate` FROM `users` WHERE `active` = ?", (True,))),
     ):
         query, session = offline_qb(dialect, rows=[{"aggregate": 4}])
         assert await query.table("users").where("active", True).order_by("id").count() == 4
@@ -1438,9 +1438,9 @@ def test_functions() -> None:
             ("anon", 0),
         ),
         sqlite=(
-            'SELECT COUNT(*), COUNT(DISTINCT "customer_id") AS "customers", SUM("total") AS "revenue",'
-            ' AVG("total"), MIN("day"), MAX("day"), LOWER("email"), UPPER("code"),'
-            ' COALESCE("nickname", ?, ?), CURRENT_TIMESTAMP AS "at" FROM "orders"',
+            "SELECT COUNT(*), COUNT(DISTINCT `customer_id`) AS `customers`, SUM(`total`) AS `revenue`,"
+            " AVG(`total`), MIN(`day`), MAX(`day`), LOWER(`email`), UPPER(`code`),"
+            " COALESCE(`nickname`, ?, ?), CURRENT_TIMESTAMP AS `at` FROM `orders`",
             ("anon", 0),
         ),
     )
@@ -1469,7 +1469,7 @@ def test_identifiers_with_embedded_quotes() -> None:
         lambda q: q.table('we"ird`table').select('co"l`1').where('o"k`', 1),
         postgres=('SELECT "co""l`1" FROM "we""ird`table" WHERE "o""k`" = $1', (1,)),
         mysql=('SELECT `co"l``1` FROM `we"ird``table` WHERE `o"k``` = %s', (1,)),
-        sqlite=('SELECT "co""l`1" FROM "we""ird`table" WHERE "o""k`" = ?', (1,)),
+        sqlite=('SELECT `co"l``1` FROM `we"ird``table` WHERE `o"k``` = ?', (1,)),
     )
 
 
@@ -1486,7 +1486,7 @@ def test_identifier_injection_attempts_stay_inside_quotes() -> None:
             (5,),
         ),
         sqlite=(
-            'SELECT * FROM "users" WHERE "id"" = 1 OR ""1"" = ""1" = ? ORDER BY "id"" = 1 OR ""1"" = ""1" ASC',
+            'SELECT * FROM `users` WHERE `id" = 1 OR "1" = "1` = ? ORDER BY `id" = 1 OR "1" = "1` ASC',
             (5,),
         ),
     )
@@ -1497,13 +1497,13 @@ def test_insert_update_column_names_are_quoted() -> None:
         lambda q: q.table("t").insert({"a`b": 1, 'c"d': 2}),
         postgres=('INSERT INTO "t" ("a`b", "c""d") VALUES ($1, $2) RETURNING *', (1, 2)),
         mysql=('INSERT INTO `t` (`a``b`, `c"d`) VALUES (%s, %s)', (1, 2)),
-        sqlite=('INSERT INTO "t" ("a`b", "c""d") VALUES (?, ?) RETURNING *', (1, 2)),
+        sqlite=('INSERT INTO `t` (`a``b`, `c"d`) VALUES (?, ?) RETURNING *', (1, 2)),
     )
     assert_sql(
         lambda q: q.table("t").where("id", 1).update({'x"; DROP TABLE t; --': 1}),
         postgres=('UPDATE "t" SET "x""; DROP TABLE t; --" = $1 WHERE "id" = $2', (1, 1)),
         mysql=('UPDATE `t` SET `x"; DROP TABLE t; --` = %s WHERE `id` = %s', (1, 1)),
-        sqlite=('UPDATE "t" SET "x""; DROP TABLE t; --" = ? WHERE "id" = ?', (1, 1)),
+        sqlite=('UPDATE `t` SET `x"; DROP TABLE t; --` = ? WHERE `id` = ?', (1, 1)),
     )
 
 
@@ -1635,7 +1635,7 @@ def test_begin_and_savepoint_statements() -> None:
     assert lite.begin_sql("serializable", True) == ["BEGIN DEFERRED"]
     assert pg.savepoint_sql('sp"1') == 'SAVEPOINT "sp""1"'
     assert my.release_savepoint_sql("sp`1") == "RELEASE SAVEPOINT `sp``1`"
-    assert lite.rollback_to_savepoint_sql("sp1") == 'ROLLBACK TO SAVEPOINT "sp1"'
+    assert lite.rollback_to_savepoint_sql("sp1") == "ROLLBACK TO SAVEPOINT `sp1`"
     for c in (pg, my, lite):
         with pytest.raises(ValueError, match="unknown isolation level"):
             c.begin_sql("chaos; DROP TABLE users", False)
@@ -1695,7 +1695,7 @@ def test_compile_all_helper_agrees_with_assert_sql() -> None:
     assert {d: c.sql for d, c in compiled.items()} == {
         "postgres": 'SELECT * FROM "users" WHERE "id" = $1',
         "mysql": "SELECT * FROM `users` WHERE `id` = %s",
-        "sqlite": 'SELECT * FROM "users" WHERE "id" = ?',
+        "sqlite": "SELECT * FROM `users` WHERE `id` = ?",
     }
 
 

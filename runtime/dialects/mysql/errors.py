@@ -20,6 +20,7 @@ from ...errors import (
     QueryTimeoutError,
     SerializationError,
 )
+from ..failures import connection_failed
 
 _DUPLICATE = frozenset({1062, 1586})  # ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
 _FOREIGN_KEY = frozenset({1451, 1452, 1216, 1217})  # parent / child row (new and old codes)
@@ -174,6 +175,4 @@ def connect_error(
         reason = _server_message(exc)
         if code is not None:
             reason = f"{reason} [code {code}]"
-    if password:
-        reason = reason.replace(password, "***")
-    return DatabaseConnectionError(f"could not connect to {where}: {reason}")
+    return connection_failed(where, reason, password)

@@ -53,10 +53,11 @@ def _status_count(status: str) -> int:
 class PostgresConnection:
     """One asyncpg connection behind the DriverConnection Protocol."""
 
-    __slots__ = ("_broken", "_raw", "created_at", "last_used")
+    __slots__ = ("_broken", "_pid", "_raw", "created_at", "last_used")
 
     def __init__(self, raw: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._raw = raw
+        self._pid: int | None = raw.get_server_pid()
         self._broken = False
         self.created_at = loop.time()
         self.last_used = self.created_at
@@ -76,8 +77,7 @@ class PostgresConnection:
 
     @property
     def session_id(self) -> int | None:
-        pid = self._raw.get_server_pid()
-        return int(pid) if pid is not None else None
+        return self._pid  # kept from connect: asyncpg forgets it once closed
 
     # -- failure paths (kept out of the hot paths)
 

@@ -21,6 +21,7 @@ from ...errors import (
     QueryTimeoutError,
     SerializationError,
 )
+from ..failures import connection_failed
 
 _INTEGRITY_KINDS = {
     "23505": "unique",
@@ -133,6 +134,4 @@ def connect_error(
 ) -> DatabaseConnectionError:
     """A failure while connecting to ``where`` (a ConnectParams.describe())."""
     reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
-    if password:
-        reason = reason.replace(password, "***")
-    return DatabaseConnectionError(f"could not connect to {where}: {reason}")
+    return connection_failed(where, reason, password)
