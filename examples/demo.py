@@ -43,9 +43,11 @@ def show(title: str, value: object) -> None:
 
 
 async def main() -> None:
-    overrides = {} if os.environ.get("JADUGAR_DATABASE_URL") or os.environ.get(
-        "DATABASE_URL"
-    ) else {"url": "sqlite:///demo.db"}
+    overrides = (
+        {}
+        if os.environ.get("JADUGAR_DATABASE_URL") or os.environ.get("DATABASE_URL")
+        else {"url": "sqlite:///demo.db"}
+    )
     async with DatabaseManager.from_env(**overrides) as db:
         print(f"Jadugar demo on {db.dialect.name} ({db.options.url_masked})\n")
         qb = db.query

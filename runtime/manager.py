@@ -67,7 +67,7 @@ class DatabaseManager:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+        cls, environ: Mapping[str, str] | None = None, /, **overrides: Any
     ) -> DatabaseManager:
         """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file."""
         return cls(DatabaseOptions.from_env(environ, **overrides))

@@ -51,10 +51,14 @@ def connect_params(engine: str, tmp_path: Path | None = None) -> ConnectParams:
     require_server(engine)
     if engine == "postgres":
         host, port = SERVERS["postgres"]
-        return ConnectParams(engine="postgres", host=host, port=port, user="postgres", database="test")
+        return ConnectParams(
+            engine="postgres", host=host, port=port, user="postgres", database="test"
+        )
     if engine == "mysql":
         host, port = SERVERS["mysql"]
-        return ConnectParams(engine="mysql", host=host, port=port, user="root", password="", database="test")
+        return ConnectParams(
+            engine="mysql", host=host, port=port, user="root", password="", database="test"
+        )
     assert tmp_path is not None, "sqlite needs a tmp_path"
     return ConnectParams(engine="sqlite", path=str(tmp_path / "test.db"))
 

@@ -378,7 +378,7 @@ async def test_stream_in_batches(env: Env) -> None:
     stream = c.stream(sql, [0], 4, None)
     async for _batch in stream:
         break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     rows = await c.fetch(f"SELECT count(*) AS n FROM {users}", [], None)
     assert int(rows[0]["n"]) == 25
     await c.execute_script("COMMIT", None)

@@ -148,7 +148,7 @@ async def test_a_closed_stream_releases_its_connection_at_once(
     await fill(db, tables.items, 5000)
     items = db.query.table(tables.items).order_by("n")
     stream = items.stream(batch_size=100)
-    async with contextlib.aclosing(stream) as rows:  # type: ignore[type-var]
+    async with contextlib.aclosing(stream) as rows:
         async for row in rows:
             if row["n"] == 249:
                 break
@@ -163,7 +163,7 @@ async def test_stream_inside_a_transaction(db: DatabaseManager, tables: Tables) 
         await tx.table(tables.items).insert({"n": 3000, "label": "new"})
         items = tx.table(tables.items).order_by("n")
         stream = items.stream(batch_size=500)
-        async with contextlib.aclosing(stream) as rows:  # type: ignore[type-var]
+        async with contextlib.aclosing(stream) as rows:
             async for row in rows:
                 if row["n"] == 1200:
                     break
