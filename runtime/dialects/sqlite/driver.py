@@ -24,6 +24,7 @@ import enum
 import json
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -217,9 +218,19 @@ def _w_stream_close(conn: sqlite3.Connection, op: _Op | None, cur: sqlite3.Curso
 
 def _w_pragmas(conn: sqlite3.Connection, op: _Op, statements: Sequence[str]) -> None:
     for statement in statements:
-        conn.execute(statement).close()
+        for attempt in range(_PRAGMA_ATTEMPTS):
+            try:
+                conn.execute(statement).close()
+                break
+            except sqlite3.OperationalError as exc:
+                # switching a brand-new file to WAL can report SQLITE_BUSY while another
+                # connection opens it, whatever busy_timeout says: wait and retry
+                if "locked" not in str(exc) or attempt == _PRAGMA_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02)
 
 
+_PRAGMA_ATTEMPTS = 100
 _NAME = r'"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[\w$]+'
 _DML_TABLE = re.compile(
     rf"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
@@ -260,7 +271,7 @@ def _w_fk_constraint(conn: sqlite3.Connection, op: _Op | None, sql: str) -> str 
 
 
 def _quote(name: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    return ".".join("`" + part.replace("`", "``") + "`" for part in name.split("."))
 
 
 # --- the connection ------------------------------------------------------------------------
