@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ..errors import DatabaseConnectionError
 from ..masking import redact
 
@@ -20,3 +23,13 @@ def connection_failed(where: str, reason: str, password: str | None) -> Database
     if "certificate verify failed" in lowered:
         reason += _HOSTNAME_HINT if "mismatch" in lowered else _TLS_HINT
     return DatabaseConnectionError(f"could not connect to {where}: {reason}")
+
+
+def redact_values(message: str, params: Sequence[Any] | None) -> str:
+    """A server message with the bound string values (3+ characters) it quotes removed:
+    errors carry the SQL, never the parameters."""
+    if params:
+        for value in params:
+            if isinstance(value, str) and len(value) >= 3 and value in message:
+                message = message.replace(value, "<value>")
+    return message

@@ -21,6 +21,7 @@ from ...errors import (
     SerializationError,
 )
 from ..failures import connection_failed
+from ..failures import redact_values as redact
 
 _DUPLICATE = frozenset({1062, 1586})  # ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
 _FOREIGN_KEY = frozenset({1451, 1452, 1216, 1217})  # parent / child row (new and old codes)
@@ -56,15 +57,6 @@ _CHECK_NAME = re.compile(r"(?:CONSTRAINT|[Cc]heck constraint) [`']([^`']*)[`']")
 _COLUMN_NAME = re.compile(r"^(?:Column|Field) '([^']*)'")
 # "Incorrect integer value: 'abc' for column …", "Truncated incorrect DOUBLE value: 'x'"
 _QUOTED_VALUE = re.compile(r"(value|entry|string): '.*?'(?= for | at |\s*$)", re.DOTALL)
-
-
-def redact(message: str, params: Sequence[Any] | None) -> str:
-    """Replace bound string values (3+ characters) that appear in a server message."""
-    if params:
-        for value in params:
-            if isinstance(value, str) and len(value) >= 3 and value in message:
-                message = message.replace(value, "<value>")
-    return message
 
 
 def error_code(exc: BaseException) -> int | None:

@@ -22,6 +22,7 @@ from ...errors import (
     SerializationError,
 )
 from ..failures import connection_failed
+from ..failures import redact_values as redact
 
 _INTEGRITY_KINDS = {
     "23505": "unique",
@@ -49,15 +50,6 @@ _QUOTED_VALUE = re.compile(r': ".*"$', re.DOTALL)
 _ARGUMENT_VALUE = re.compile(
     r"^(invalid input for query argument \$\d+): .* \(([^()]*(?:\(\)[^()]*)*)\)$", re.DOTALL
 )
-
-
-def redact(message: str, params: Sequence[Any] | None) -> str:
-    """Replace bound string values (3+ characters) that appear in a server message."""
-    if params:
-        for value in params:
-            if isinstance(value, str) and len(value) >= 3 and value in message:
-                message = message.replace(value, "<value>")
-    return message
 
 
 def _message(exc: BaseException, params: Sequence[Any] | None) -> str:

@@ -18,6 +18,7 @@ from ...errors import (
     QueryTimeoutError,
     SerializationError,
 )
+from ..failures import redact_values as redact
 
 # message prefix -> constraint kind (the part after ": " names the constraint)
 _CONSTRAINT_PREFIXES = (
@@ -45,15 +46,6 @@ _CLOSED_MESSAGES = (
     "Connection closed",
     "no active connection",
 )
-
-
-def redact(message: str, params: Sequence[Any] | None) -> str:
-    """Replace bound string values (3+ characters) that appear in a server message."""
-    if params:
-        for value in params:
-            if isinstance(value, str) and len(value) >= 3 and value in message:
-                message = message.replace(value, "<value>")
-    return message
 
 
 def translate(
