@@ -31,11 +31,17 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import DatabaseConnectionError, JadugarError, PoolTimeoutError, TransactionError
+from .pool_types import (
+    PooledConnection,
+    PoolMetrics,
+    PoolOptionsLike,
+    PoolStatus,
+    _percentile,
+)
 
 __all__ = [
     "ConnectionPool",
@@ -50,80 +56,8 @@ logger = logging.getLogger("jadugar.pool")
 ROLLBACK_TIMEOUT = 5.0  # seconds allowed to roll back a connection released mid-transaction
 CLOSE_TIMEOUT = 2.0  # seconds allowed for a polite close before the connection is terminated
 PING_TIMEOUT = 5.0  # upper bound of a liveness ping (also bounded by create_timeout)
-WAIT_SAMPLES = 1024
-REFILL_BACKOFF = 1.0  # seconds the reaper waits after a failed opening before refilling to min  # acquire wait times kept for the percentiles
-
-
-class PooledConnection(Protocol):
-    """What the pool needs from a connection (``dialects.base.DriverConnection`` has it)."""
-
-    broken: bool
-    created_at: float
-    last_used: float
-
-    @property
-    def in_transaction(self) -> bool: ...
-
-    async def ping(self) -> None: ...
-
-    async def execute_script(self, sql: str, timeout: float | None) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def terminate(self) -> None: ...
-
-
-class PoolOptionsLike(Protocol):
-    """The pool's settings (``config.PoolOptions``). Seconds; ``None`` turns a limit off."""
-
-    @property
-    def min(self) -> int: ...
-
-    @property
-    def max(self) -> int: ...
-
-    @property
-    def idle_timeout(self) -> float | None: ...
-
-    @property
-    def acquire_timeout(self) -> float | None: ...
-
-    @property
-    def create_timeout(self) -> float | None: ...
-
-    @property
-    def max_lifetime(self) -> float | None: ...
-
-    @property
-    def ping_after(self) -> float | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PoolStatus:
-    """A snapshot of the pool. ``size`` counts open connections and those being opened;
-    at rest ``size == idle + in_use``."""
-
-    size: int
-    idle: int
-    in_use: int
-    waiting: int
-    min: int
-    max: int
-
-
-@dataclass(frozen=True, slots=True)
-class PoolMetrics:
-    """Counters since the pool was created; wait times over the last acquires, in ms."""
-
-    acquires: int
-    releases: int
-    creates: int
-    destroys: int
-    timeouts: int
-    errors: int
-    wait_p50_ms: float
-    wait_p95_ms: float
-    wait_max_ms: float
+WAIT_SAMPLES = 1024  # acquire wait times kept for the percentiles
+REFILL_BACKOFF = 1.0  # seconds the reaper waits after a failed opening before refilling to min
 
 
 C = TypeVar("C", bound=PooledConnection)
@@ -132,12 +66,6 @@ C = TypeVar("C", bound=PooledConnection)
 def _seconds(value: float | None) -> float:
     """``None`` (no limit) as infinity, so hot-path comparisons need no branch."""
     return math.inf if value is None else float(value)
-
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
 
 
 class _ConnectionContext(Generic[C]):
