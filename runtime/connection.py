@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
-from operator import itemgetter
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .dialects.base import DriverConnection, ExecResult
@@ -146,55 +146,43 @@ class Session:
         on_conflict: tree.OnConflict | None,
         timeout: float | None,
     ) -> QueryResult:
-        """Bulk insert by the dialect's fastest path, all-or-nothing (one transaction)."""
+        """Bulk insert by the dialect's fastest path, all-or-nothing: one statement (COPY,
+        or one multi-row VALUES), or several inside one transaction."""
         if not rows:
             return QueryResult([], 0)
-        if self._transaction() is None:
-            async with self.manager.transaction():
-                return await self.insert_many(table, columns, rows, returning, on_conflict, timeout)
         caps = self.capabilities
         compiler = self.compiler
-        if (
-            caps.bulk_insert == "copy"
-            and len(rows) >= COPY_THRESHOLD
-            and not returning
-            and on_conflict is None
-            and table.alias is None
-        ):
+        records = rows  # already checked and JSON-encoded by the builder
+        plain = not returning and on_conflict is None and table.alias is None
+        if caps.bulk_insert == "copy" and plain and len(rows) >= COPY_THRESHOLD:
             compiled = CompiledQuery(f"COPY {compiler.quote(table.name)} FROM STDIN", ())
-            records = _adapt_rows(rows, compiler.adapt_json)
 
             def copy(conn: DriverConnection) -> Awaitable[int]:
                 return conn.copy_records(table.name, columns, records, timeout)
 
             count = await self._run(compiled, timeout, copy, retry_safe=False)
             return QueryResult([], count)
+        per_statement = max(1, min(1000, caps.max_params // len(columns)))
+        single = caps.bulk_insert != "executemany" and len(rows) <= per_statement
+        if not single and self._transaction() is None:
+            async with self.manager.transaction():
+                return await self.insert_many(table, columns, rows, returning, on_conflict, timeout)
         if caps.bulk_insert == "executemany" and not returning:
-            node = tree.Insert(
-                table, columns, (tuple(tree.Value(None) for _ in columns),), (), on_conflict
-            )
-            compiled = compiler.compile(node)
-            records = _adapt_rows(rows, compiler.adapt_json)
+            compiled = compiler.insert_rows_sql(table, columns, 1, (), on_conflict)
 
             def many(conn: DriverConnection) -> Awaitable[int]:
                 return conn.execute_many(compiled.sql, records, timeout)
 
             count = await self._run(compiled, timeout, many, retry_safe=False)
             return QueryResult([], count)
-        per_statement = max(1, min(1000, caps.max_params // max(1, len(columns))))
         total = 0
         out_rows: list[Row] = []
         ids: list[Any] = []
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            node = tree.Insert(
-                table,
-                columns,
-                tuple(tuple(tree.Value(v) for v in row) for row in chunk),
-                returning,
-                on_conflict,
-            )
-            result = await self.execute(compiler.compile(node), timeout)
+        for start in range(0, len(records), per_statement):
+            chunk = records[start : start + per_statement]
+            statement = compiler.insert_rows_sql(table, columns, len(chunk), returning, on_conflict)
+            compiled = CompiledQuery(statement.sql, tuple(chain.from_iterable(chunk)))
+            result = await self.execute(compiled, timeout)
             total += result.row_count
             out_rows.extend(result.rows)
             ids.extend(QueryResult.from_insert(result).inserted_ids if result.rows else ())
@@ -235,23 +223,3 @@ class Session:
             await conn.execute_script("COMMIT", None)
         finally:
             await pool.release(conn)  # rolls back a transaction left open by an early exit
-
-
-def _adapt_rows(
-    rows: Sequence[tuple[Any, ...]], adapt_json: Callable[[Any], Any]
-) -> Sequence[tuple[Any, ...]]:
-    """Encode dict/list values for JSON columns; leaves plain rows untouched (fast path)."""
-    if not rows:
-        return rows
-    json_columns = [i for i, v in enumerate(rows[0]) if isinstance(v, dict | list)]
-    if not json_columns:
-        return rows
-    get = itemgetter(*range(len(rows[0])))
-    out = []
-    for row in rows:
-        values = list(get(row)) if len(row) > 1 else [row[0]]
-        for i in json_columns:
-            if isinstance(values[i], dict | list):
-                values[i] = adapt_json(values[i])
-        out.append(tuple(values))
-    return out

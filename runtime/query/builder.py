@@ -18,7 +18,7 @@ from .compiler import CompiledQuery
 from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_ref, condition_from
 from .expressions import SqlExpr
 from .result import QueryResult
-from .values import check_scalar, check_writable
+from .values import check_scalar, check_writable, rows_as_tuples
 from .writes import DeleteQuery, InsertQuery, RawQuery, UpdateQuery, _name, _row
 
 if TYPE_CHECKING:
@@ -293,15 +293,10 @@ class TableQueryBuilder:
         for column in columns:
             if not isinstance(column, str):
                 raise TypeError(f"column names must be str, got {type(column).__name__}")
-        key_set = set(columns)
-        values: list[tuple[Any, ...]] = []
-        for index, data in enumerate(rows):
-            if not isinstance(data, Mapping) or data.keys() != key_set:
-                raise ValueError(
-                    f"insert_many() row {index} has columns {sorted(data) if isinstance(data, Mapping) else data!r}; "
-                    f"every row needs the same columns as row 0 ({', '.join(columns)})"
-                )
-            values.append(tuple(check_writable(data[c], f"insert {c!r}") for c in columns))
+        compiler = self._session.compiler
+        values = rows_as_tuples(
+            rows, columns, compiler.adapt_json if compiler.encodes_json else None
+        )
         return InsertQuery(self, columns, tuple(values), bulk=True)
 
     def upsert(

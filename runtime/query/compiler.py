@@ -66,10 +66,12 @@ class SqlCompiler:
     supports_ilike: ClassVar[bool] = True
     supports_returning: ClassVar[bool] = True
     max_identifier_length: ClassVar[int] = 63
+    encodes_json: ClassVar[bool] = True  # dict/list values become JSON text (adapt_json)
     backslash_escapes: ClassVar[bool] = False  # string literals treat \ as an escape
 
     def __init__(self) -> None:
         self._quoted: dict[str, str] = {}
+        self._insert_sql: dict[tuple[Any, ...], CompiledQuery] = {}
         self._visitors: dict[type[tree.Node], Callable[[Any, _State], None]] = {
             tree.ColumnRef: self._visit_column,
             tree.Value: self._visit_value,
@@ -148,6 +150,45 @@ class SqlCompiler:
         state = _State()
         self._visit(node, state)
         return CompiledQuery("".join(state.parts), tuple(state.params))
+
+    def insert_rows_sql(
+        self,
+        table: tree.TableRef,
+        columns: tuple[str, ...],
+        row_count: int,
+        returning: tuple[str, ...],
+        on_conflict: tree.OnConflict | None,
+    ) -> CompiledQuery:
+        """``INSERT … VALUES`` with placeholders for ``row_count`` rows (no params), cached:
+        bulk inserts repeat the same shape chunk after chunk."""
+        key = (table, columns, row_count, returning, on_conflict)
+        cached = self._insert_sql.get(key)
+        if cached is not None:
+            return cached
+        width = len(columns)
+        if self.placeholder(1) == self.placeholder(2):  # positional: ? or %s
+            row = "(" + ", ".join([self.placeholder(1)] * width) + ")"
+            values = ", ".join([row] * row_count)
+        else:
+            values = ", ".join(
+                "(" + ", ".join(self.placeholder(r * width + i) for i in range(1, width + 1)) + ")"
+                for r in range(row_count)
+            )
+        state = _State()
+        state.parts.append(
+            f"INSERT INTO {self._table(table)} ("
+            + ", ".join(self.quote(c) for c in columns)
+            + ") VALUES "
+            + values
+        )
+        if on_conflict is not None:
+            state.parts.append(self.upsert_sql(on_conflict))
+        self._returning(returning, state)
+        compiled = CompiledQuery("".join(state.parts), ())
+        if len(self._insert_sql) >= 64:
+            self._insert_sql.clear()
+        self._insert_sql[key] = compiled
+        return compiled
 
     def quote(self, identifier: str) -> str:
         """Quote one identifier, or a dotted ``table.column``; ``*`` stays bare."""

@@ -11,6 +11,9 @@ import datetime
 import decimal
 import enum
 import uuid
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 SCALAR_TYPES: tuple[type, ...] = (
@@ -50,3 +53,58 @@ def check_writable(value: Any, where: str) -> Any:
     if isinstance(value, dict | list):
         return value
     return check_scalar(value, where)
+
+
+_WRITABLE_TYPES = frozenset(t for t in SCALAR_TYPES if t is not enum.Enum) | {
+    dict,
+    list,
+    type(None),
+}
+
+
+def rows_as_tuples(
+    rows: Sequence[Mapping[str, Any]],
+    columns: tuple[str, ...],
+    encode_json: Callable[[Any], Any] | None = None,
+) -> tuple[tuple[Any, ...], ...]:
+    """Rows (mappings with exactly ``columns`` as keys) as value tuples, every value checked
+    as by ``check_writable`` and dict/list values passed through ``encode_json`` when given.
+    The common case (plain dicts of plain values) runs in C: one ``itemgetter`` per row and
+    one set of the value types seen."""
+    width = len(columns)
+    if set(map(type, rows)) != {dict} or set(map(len, rows)) != {width}:
+        for index, row in enumerate(rows):
+            if not isinstance(row, Mapping) or len(row) != width:
+                _bad_row(index, row, columns)
+    try:
+        if width == 1:
+            (only,) = columns
+            values = tuple((row[only],) for row in rows)
+        else:
+            values = tuple(map(itemgetter(*columns), rows))
+    except KeyError:
+        for index, row in enumerate(rows):
+            if any(c not in row for c in columns):
+                _bad_row(index, row, columns)
+        raise
+    types = set(map(type, chain.from_iterable(values)))
+    if not types <= _WRITABLE_TYPES:  # rare: enums to convert, subclasses, a value to refuse
+        values = tuple(
+            tuple(check_writable(v, f"insert {c!r}") for c, v in zip(columns, row, strict=True))
+            for row in values
+        )
+        types = set(map(type, chain.from_iterable(values)))
+    if encode_json is not None and (dict in types or list in types):
+        values = tuple(
+            tuple(encode_json(v) if isinstance(v, dict | list) else v for v in row)
+            for row in values
+        )
+    return values
+
+
+def _bad_row(index: int, row: object, columns: tuple[str, ...]) -> None:
+    shown = sorted(row) if isinstance(row, Mapping) else type(row).__name__
+    raise ValueError(
+        f"insert_many() row {index} has columns {shown}; every row needs the same columns "
+        f"as row 0 ({', '.join(columns)})"
+    )

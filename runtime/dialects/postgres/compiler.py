@@ -9,9 +9,10 @@ from ...query.compiler import SqlCompiler
 
 class PostgresCompiler(SqlCompiler):
     dialect_name = "postgres"
+    encodes_json = False  # the driver registers json/jsonb codecs
 
     def placeholder(self, index: int) -> str:
         return f"${index}"
 
     def adapt_json(self, value: dict[str, Any] | list[Any]) -> Any:
-        return value  # the driver registers json/jsonb codecs
+        return value
