@@ -64,9 +64,21 @@ class TableQueryBuilder:
         self._timeout: float | None = None
 
     def _copy(self) -> TableQueryBuilder:
+        # spelled out: this runs for every builder call, and a loop over __slots__ costs 3x
         new = object.__new__(type(self))
-        for slot in TableQueryBuilder.__slots__:
-            object.__setattr__(new, slot, getattr(self, slot))
+        new._session = self._session
+        new._table = self._table
+        new._columns = self._columns
+        new._where = self._where
+        new._joins = self._joins
+        new._group_by = self._group_by
+        new._having = self._having
+        new._order_by = self._order_by
+        new._limit = self._limit
+        new._offset = self._offset
+        new._distinct = self._distinct
+        new._all_rows = self._all_rows
+        new._timeout = self._timeout
         return new
 
     def _blank(self) -> TableQueryBuilder:

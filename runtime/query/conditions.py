@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import tree
 from .expressions import SqlExpr
-from .values import check_scalar
+from .values import SCALAR_SET, check_scalar
 
 if TYPE_CHECKING:
     from .builder import TableQueryBuilder
@@ -36,7 +36,9 @@ def _equals(column: str, value: Any) -> tree.Expr:
     if isinstance(value, list | tuple | set | frozenset):
         where = f"where {column!r} IN"
         return tree.InList(left, tuple(tree.Value(check_scalar(v, where)) for v in value))
-    return tree.Compare(left, "=", tree.Value(check_scalar(value, f"where {column!r}")))
+    if type(value) not in SCALAR_SET:
+        value = check_scalar(value, f"where {column!r}")
+    return tree.Compare(left, "=", tree.Value(value))
 
 
 def _operation(column: str | SqlExpr, op: str, value: Any) -> tree.Expr:
@@ -67,7 +69,7 @@ def condition_from(args: tuple[Any, ...], builder: TableQueryBuilder | None = No
         arg = args[0]
         if isinstance(arg, SqlExpr):
             return arg.node
-        if isinstance(arg, Mapping):
+        if type(arg) is dict or isinstance(arg, Mapping):
             if not arg:
                 raise ValueError("where() got an empty mapping")
             items = []

@@ -33,12 +33,15 @@ SCALAR_TYPES: tuple[type, ...] = (
     enum.Enum,
 )
 
-_SCALAR_SET = frozenset(SCALAR_TYPES)
+_SCALAR_SET = frozenset(SCALAR_TYPES) - {enum.Enum}
+SCALAR_SET = _SCALAR_SET  # exact types bound as they are (enums and subclasses go the slow way)
 
 
 def check_scalar(value: Any, where: str) -> Any:
     """Return ``value`` when it may be compared; raise ``TypeError`` naming ``where``."""
-    if value is None or type(value) in _SCALAR_SET or isinstance(value, SCALAR_TYPES):
+    if value is None or type(value) in _SCALAR_SET:
+        return value
+    if isinstance(value, SCALAR_TYPES):
         return value.value if isinstance(value, enum.Enum) else value
     raise TypeError(
         f"{where}: expected a scalar value (str, int, float, bool, Decimal, date/time, UUID, "
