@@ -60,6 +60,7 @@ class Session:
         call: Callable[[DriverConnection], Awaitable[T]],
         *,
         retry_safe: bool,
+        attempts_made: int = 0,
     ) -> T:
         manager = self.manager
         events = manager.events
@@ -76,7 +77,7 @@ class Session:
                 async with tx.lock:
                     result = await call(tx.connection)
             else:
-                result = await self._on_pool(call, retry_safe)
+                result = await self._on_pool(call, retry_safe, attempts_made)
         except JadugarError as exc:
             if isinstance(exc, QueryError) and exc.sql is None:
                 exc.sql = compiled.sql
@@ -97,11 +98,13 @@ class Session:
         return result
 
     async def _on_pool(
-        self, call: Callable[[DriverConnection], Awaitable[T]], retry_safe: bool
+        self,
+        call: Callable[[DriverConnection], Awaitable[T]],
+        retry_safe: bool,
+        attempt: int = 0,
     ) -> T:
         manager = self.manager
         pool = manager.pool
-        attempt = 0
         while True:
             conn = await pool.acquire()
             try:
@@ -119,13 +122,43 @@ class Session:
 
     async def fetch(self, compiled: CompiledQuery, timeout: float | None) -> list[Row]:
         sql, params = compiled.sql, compiled.params
+        manager = self.manager
         if timeout is None:
-            timeout = self.manager.default_timeout
+            timeout = manager.default_timeout
+        pool = manager._pool
+        attempts_made = 0
+        if (
+            pool is not None
+            and self.pinned is None
+            and current_transaction.get() is None
+            and not manager.events.observes_queries
+        ):
+            # hot path: no transaction, nobody listening: one pooled call; a lost
+            # connection falls through to _run, which retries (RetryOptions)
+            conn = await pool.acquire()
+            try:
+                return await conn.fetch(sql, params, timeout)
+            except DatabaseConnectionError as exc:
+                retry = manager.options.retry_options
+                if retry.attempts <= 1:
+                    raise
+                attempts_made = 1
+                if manager.events.has("retry"):
+                    manager.events.emit("retry", {"attempt": 1, "error": exc})
+            except QueryError as exc:
+                if exc.sql is None:
+                    exc.sql = sql
+                raise
+            finally:
+                await pool.release(conn)
+            await asyncio.sleep(manager.options.retry_options.delay(1))
 
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
 
-        return await self._run(compiled, timeout, call, retry_safe=True)
+        return await self._run(
+            compiled, timeout, call, retry_safe=True, attempts_made=attempts_made
+        )
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
         sql, params = compiled.sql, compiled.params

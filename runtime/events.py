@@ -51,6 +51,12 @@ class EventEmitter:
     def has(self, event: str) -> bool:
         return event in self._handlers
 
+    @property
+    def observes_queries(self) -> bool:
+        """A "query" or "error" handler is registered (the query hot path checks this)."""
+        handlers = self._handlers
+        return "query" in handlers or "error" in handlers
+
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         for handler in tuple(self._handlers.get(event, ())):
             try:

@@ -224,9 +224,20 @@ class TableQueryBuilder:
         return await self._session.fetch(self.to_sql(), self._timeout)
 
     async def first(self) -> Row | None:
-        new = self._copy()
-        new._limit = 1
-        rows = await self._session.fetch(new.to_sql(), self._timeout)
+        node = tree.Select(
+            self._table,
+            self._columns,
+            self._where,
+            self._joins,
+            self._group_by,
+            self._having,
+            self._order_by,
+            1,
+            self._offset,
+            self._distinct,
+        )
+        session = self._session
+        rows = await session.fetch(session.compiler.compile(node), self._timeout)
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:

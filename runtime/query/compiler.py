@@ -72,6 +72,7 @@ class SqlCompiler:
     def __init__(self) -> None:
         self._quoted: dict[str, str] = {}
         self._insert_sql: dict[tuple[Any, ...], CompiledQuery] = {}
+        self._select_sql: dict[tuple[Any, ...], str] = {}
         self._visitors: dict[type[tree.Node], Callable[[Any, _State], None]] = {
             tree.ColumnRef: self._visit_column,
             tree.Value: self._visit_value,
@@ -147,6 +148,22 @@ class SqlCompiler:
 
     # ---- public ------------------------------------------------------------------------
     def compile(self, node: tree.Node) -> CompiledQuery:
+        if type(node) is tree.Select:
+            # SELECTs repeat the same shape with other values: SQL text cached by shape
+            params: list[Any] = []
+            key = _select_shape(node, params)
+            if key is not None:
+                sql = self._select_sql.get(key)
+                if sql is not None:
+                    return CompiledQuery(sql, tuple(params))
+                compiled = self._compile(node)
+                if len(self._select_sql) >= 1024:
+                    self._select_sql.clear()
+                self._select_sql[key] = compiled.sql
+                return compiled
+        return self._compile(node)
+
+    def _compile(self, node: tree.Node) -> CompiledQuery:
         state = _State()
         self._visit(node, state)
         return CompiledQuery("".join(state.parts), tuple(state.params))
@@ -458,6 +475,69 @@ class SqlCompiler:
         if match:
             return tree.Alias(tree.ColumnRef(match.group(1).strip()), match.group(2).strip())
         return tree.ColumnRef(column)
+
+
+class _NotCacheable(Exception):
+    pass
+
+
+_VALUE = object()  # one bound value in a shape key
+
+
+def _shape(e: tree.Node, params: list[Any]) -> Any:
+    """A hashable key of ``e`` with its values taken out into ``params``, in the order the
+    compiler binds them. Raises ``_NotCacheable`` for nodes whose SQL depends on more."""
+    if type(e) is tree.ColumnRef:
+        return e.name
+    if type(e) is tree.Value:
+        if isinstance(e.value, dict | list):  # JSON: adapt_json may change the text
+            raise _NotCacheable
+        params.append(e.value)
+        return _VALUE
+    if type(e) is tree.Compare:
+        left = _shape(e.left, params)
+        return (1, left, e.op, _shape(e.right, params))
+    if type(e) is tree.And:
+        return (2, *[_shape(i, params) for i in e.items])
+    if type(e) is tree.Or:
+        return (3, *[_shape(i, params) for i in e.items])
+    if type(e) is tree.IsNull:
+        return (4, _shape(e.operand, params), e.negate)
+    if type(e) is tree.InList:
+        left = _shape(e.left, params)
+        return (5, left, e.negate, *[_shape(v, params) for v in e.values])
+    if type(e) is tree.Between:
+        left, low = _shape(e.left, params), _shape(e.low, params)
+        return (6, left, low, _shape(e.high, params), e.negate)
+    if type(e) is tree.Not:
+        return (7, _shape(e.item, params))
+    if type(e) is tree.Func:
+        return (8, e.name, e.distinct, *[_shape(a, params) for a in e.args])
+    if type(e) is tree.Alias:
+        return (9, _shape(e.expr, params), e.name)
+    raise _NotCacheable  # RawExpr (its text is rewritten), subqueries, anything new
+
+
+def _select_shape(node: tree.Select, params: list[Any]) -> tuple[Any, ...] | None:
+    table = node.table
+    if type(table) is not tree.TableRef:
+        return None
+    try:
+        return (
+            table.name,
+            table.alias,
+            tuple([_shape(c, params) for c in node.columns]),
+            tuple([(j.kind, j.table, _shape(j.on, params)) for j in node.joins]),
+            None if node.where is None else _shape(node.where, params),
+            tuple([_shape(g, params) for g in node.group_by]),
+            None if node.having is None else _shape(node.having, params),
+            tuple([(_shape(o.expr, params), o.descending) for o in node.order_by]),
+            node.limit,
+            node.offset,
+            node.distinct,
+        )
+    except _NotCacheable:
+        return None
 
 
 _PLACEHOLDER_RE = re.compile(

@@ -67,6 +67,10 @@ def condition_from(args: tuple[Any, ...], builder: TableQueryBuilder | None = No
     """The where forms of SPEC 4 turned into one expression node."""
     if len(args) == 1:
         arg = args[0]
+        if type(arg) is dict and len(arg) == 1:  # where({"id": 5}): the hot case
+            ((key, value),) = arg.items()
+            if type(key) is str and type(value) in SCALAR_SET:
+                return tree.Compare(tree.ColumnRef(key), "=", tree.Value(value))
         if isinstance(arg, SqlExpr):
             return arg.node
         if type(arg) is dict or isinstance(arg, Mapping):
@@ -113,13 +117,23 @@ def _or(left: tree.Expr | None, right: tree.Expr) -> tree.Expr:
     return tree.Or((left, right))
 
 
+_TABLE_REFS: dict[str, tree.TableRef] = {}  # TableRefs are immutable: one per name is enough
+
+
 def _table_ref(name: str) -> tree.TableRef:
+    ref = _TABLE_REFS.get(name) if type(name) is str else None
+    if ref is not None:
+        return ref
     if not isinstance(name, str):
         raise TypeError(f"table name must be a str, got {type(name).__name__}")
     parts = name.split()
     if len(parts) == 3 and parts[1].lower() == "as":
-        return tree.TableRef(parts[0], parts[2])
-    return tree.TableRef(name)
+        ref = tree.TableRef(parts[0], parts[2])
+    else:
+        ref = tree.TableRef(name)
+    if len(_TABLE_REFS) < 1024:
+        _TABLE_REFS[name] = ref
+    return ref
 
 
 def _join_condition(args: tuple[Any, ...]) -> tree.Expr:

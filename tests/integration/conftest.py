@@ -101,6 +101,12 @@ _RUNNING = {
 }
 
 
+_KILL = {
+    "postgres": "SELECT pg_terminate_backend({session})",
+    "mysql": "KILL {session}",
+}
+
+
 @dataclass(frozen=True)
 class EngineSQL:
     """Non-portable statements, as data: tests never look at the engine's name."""
@@ -118,6 +124,14 @@ class EngineSQL:
         return _FILL[self.engine].format(
             table=quoted_table, last=count - 1, tail=tail, digits=_DIGITS
         )
+
+    def kill(self, session_id: int | None) -> str | None:
+        """Ends another server session from the server side; ``None`` for an embedded
+        engine (no server session to end)."""
+        template = _KILL.get(self.engine)
+        if template is None or session_id is None:
+            return None
+        return template.format(session=int(session_id))
 
     def running(self, marker: str) -> str | None:
         """Counts other sessions still running a statement containing ``marker`` (column

@@ -41,6 +41,9 @@ _CONNECTION_CLASS_NAMES = frozenset(
         "ConnectionFailureError",
         "ConnectionRejectionError",
         "ClientCannotConnectError",
+        # the protocol is out of step (e.g. after the server ended the session while the
+        # connection sat idle): the connection cannot be trusted again
+        "InternalClientError",
     }
 )
 # data exceptions quote the rejected value at the end: invalid input syntax for type
