@@ -217,14 +217,26 @@ class TableQueryBuilder:
         )
 
     def to_sql(self) -> CompiledQuery:
-        return self._session.compiler.compile(self.to_node())
+        return self._session.compiler.compile_select(
+            self._table,
+            self._columns,
+            self._where,
+            self._joins,
+            self._group_by,
+            self._having,
+            self._order_by,
+            self._limit,
+            self._offset,
+            self._distinct,
+        )
 
     # ---- reading ---------------------------------------------------------------------
     async def all(self) -> list[Row]:
         return await self._session.fetch(self.to_sql(), self._timeout)
 
     async def first(self) -> Row | None:
-        node = tree.Select(
+        session = self._session
+        compiled = session.compiler.compile_select(
             self._table,
             self._columns,
             self._where,
@@ -236,8 +248,7 @@ class TableQueryBuilder:
             self._offset,
             self._distinct,
         )
-        session = self._session
-        rows = await session.fetch(session.compiler.compile(node), self._timeout)
+        rows = await session.fetch(compiled, self._timeout)
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:

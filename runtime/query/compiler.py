@@ -149,19 +149,72 @@ class SqlCompiler:
     # ---- public ------------------------------------------------------------------------
     def compile(self, node: tree.Node) -> CompiledQuery:
         if type(node) is tree.Select:
-            # SELECTs repeat the same shape with other values: SQL text cached by shape
-            params: list[Any] = []
-            key = _select_shape(node, params)
+            return self.compile_select(
+                node.table,
+                node.columns,
+                node.where,
+                node.joins,
+                node.group_by,
+                node.having,
+                node.order_by,
+                node.limit,
+                node.offset,
+                node.distinct,
+            )
+        return self._compile(node)
+
+    def compile_select(
+        self,
+        table: tree.TableRef | tree.Subquery,
+        columns: tuple[tree.Expr, ...] = (),
+        where: tree.Expr | None = None,
+        joins: tuple[tree.Join, ...] = (),
+        group_by: tuple[tree.Expr, ...] = (),
+        having: tree.Expr | None = None,
+        order_by: tuple[tree.Order, ...] = (),
+        limit: int | None = None,
+        offset: int | None = None,
+        distinct: bool = False,
+    ) -> CompiledQuery:
+        """A SELECT from its parts. SELECTs repeat the same shape with other values, so the
+        SQL text is cached by shape (values taken out as params) and no node is built for a
+        cache hit."""
+        params: list[Any] = []
+        key: tuple[Any, ...] | None = None
+        if type(table) is tree.TableRef:
+            try:
+                key = (
+                    table.name,
+                    table.alias,
+                    tuple([_shape(c, params) for c in columns]) if columns else (),
+                    tuple([(j.kind, j.table, _shape(j.on, params)) for j in joins])
+                    if joins
+                    else (),
+                    None if where is None else _shape(where, params),
+                    tuple([_shape(g, params) for g in group_by]) if group_by else (),
+                    None if having is None else _shape(having, params),
+                    tuple([(_shape(o.expr, params), o.descending) for o in order_by])
+                    if order_by
+                    else (),
+                    limit,
+                    offset,
+                    distinct,
+                )
+            except _NotCacheable:
+                key = None
             if key is not None:
                 sql = self._select_sql.get(key)
                 if sql is not None:
                     return CompiledQuery(sql, tuple(params))
-                compiled = self._compile(node)
-                if len(self._select_sql) >= 1024:
-                    self._select_sql.clear()
-                self._select_sql[key] = compiled.sql
-                return compiled
-        return self._compile(node)
+        node = tree.Select(
+            table, columns, where, joins, group_by, having, order_by, limit, offset, distinct
+        )
+        compiled = self._compile(node)
+        if key is not None:
+            if len(self._select_sql) >= 1024:
+                self._select_sql.clear()
+            self._select_sql[key] = compiled.sql
+        return compiled
 
     def _compile(self, node: tree.Node) -> CompiledQuery:
         state = _State()
@@ -516,28 +569,6 @@ def _shape(e: tree.Node, params: list[Any]) -> Any:
     if type(e) is tree.Alias:
         return (9, _shape(e.expr, params), e.name)
     raise _NotCacheable  # RawExpr (its text is rewritten), subqueries, anything new
-
-
-def _select_shape(node: tree.Select, params: list[Any]) -> tuple[Any, ...] | None:
-    table = node.table
-    if type(table) is not tree.TableRef:
-        return None
-    try:
-        return (
-            table.name,
-            table.alias,
-            tuple([_shape(c, params) for c in node.columns]),
-            tuple([(j.kind, j.table, _shape(j.on, params)) for j in node.joins]),
-            None if node.where is None else _shape(node.where, params),
-            tuple([_shape(g, params) for g in node.group_by]),
-            None if node.having is None else _shape(node.having, params),
-            tuple([(_shape(o.expr, params), o.descending) for o in node.order_by]),
-            node.limit,
-            node.offset,
-            node.distinct,
-        )
-    except _NotCacheable:
-        return None
 
 
 _PLACEHOLDER_RE = re.compile(

@@ -514,7 +514,8 @@ async def test_to_sql_compiles_without_running(db: DatabaseManager, tables: Tabl
     sql, params = compiled
     assert tables.q(tables.users) in sql and tables.q("age") in sql
     assert params == (18, "Ada")
-    assert "Ada" not in sql and "18" not in sql  # values are bound, never inlined
+    where = sql.split("WHERE", 1)[1]  # (the table name has a random suffix)
+    assert "Ada" not in where and "18" not in where  # values are bound, never inlined
     delete_sql, delete_params = users.where({"name": "Bob"}).delete().to_sql()
     assert delete_sql.upper().startswith("DELETE") and delete_params == ("Bob",)
     insert_sql, insert_params = users.insert({"name": "Zed", "email": "z@example.com"}).to_sql()
