@@ -457,6 +457,19 @@ def _bulk_rows(n: int) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.parametrize("count", [20, 3_000])
+async def test_insert_many_with_a_late_value_of_another_type_inserts_each_row_once(
+    db: DatabaseManager, tables: Tables, count: int
+) -> None:
+    rows = [{**row, "score": 1} for row in _bulk_rows(count)]
+    rows[-1] = {**rows[-1], "score": Decimal("2.50")}  # a type only the last row has
+    result = await db.query.table(tables.users).insert_many(rows)
+    assert result.row_count == count
+    assert await db.query.table(tables.users).count() == count
+    last = await db.query.table(tables.users).where({"email": rows[-1]["email"]}).first()
+    assert last is not None and Decimal(str(last["score"])) == Decimal("2.50")
+
+
 async def test_insert_many_10k_rows(db: DatabaseManager, tables: Tables) -> None:
     result = await db.query.table(tables.users).insert_many(_bulk_rows(10_000))
     assert result.row_count == 10_000

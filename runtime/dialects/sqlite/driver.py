@@ -177,12 +177,22 @@ def _w_script(conn: sqlite3.Connection, op: _Op, sql: str, params: Sequence[Any]
 def _w_many(conn: sqlite3.Connection, op: _Op, sql: str, rows: Sequence[Sequence[Any]]) -> int:
     op.start()
     try:
+        # the rows before one sqlite3 cannot bind are already in: undo them before the
+        # retry with adapted values, or they would be inserted twice
+        conn.execute("SAVEPOINT jadugar_many").close()
         try:
-            cur = conn.executemany(sql, rows)
-        except (sqlite3.ProgrammingError, sqlite3.InterfaceError) as exc:
-            if not _is_binding_error(exc):
-                raise
-            cur = conn.executemany(sql, [[_adapt(v) for v in row] for row in rows])
+            try:
+                cur = conn.executemany(sql, rows)
+            except (sqlite3.ProgrammingError, sqlite3.InterfaceError) as exc:
+                if not _is_binding_error(exc):
+                    raise
+                conn.execute("ROLLBACK TO SAVEPOINT jadugar_many").close()
+                cur = conn.executemany(sql, [[_adapt(v) for v in row] for row in rows])
+        except BaseException:
+            conn.execute("ROLLBACK TO SAVEPOINT jadugar_many").close()
+            conn.execute("RELEASE SAVEPOINT jadugar_many").close()
+            raise
+        conn.execute("RELEASE SAVEPOINT jadugar_many").close()
         count = cur.rowcount
         cur.close()
     finally:
