@@ -328,10 +328,12 @@ class TableQueryBuilder:
             if not isinstance(column, str):
                 raise TypeError(f"column names must be str, got {type(column).__name__}")
         compiler = self._session.compiler
-        values = rows_as_tuples(
-            rows, columns, compiler.adapt_json if compiler.encodes_json else None
-        )
-        return InsertQuery(self, columns, tuple(values), bulk=True)
+        if compiler.driver_checks_values:
+            values = rows_as_tuples(rows, columns, check_values=False)
+        else:
+            encode = compiler.adapt_json if compiler.encodes_json else None
+            values = rows_as_tuples(rows, columns, encode)
+        return InsertQuery(self, columns, values, bulk=True)
 
     def upsert(
         self,

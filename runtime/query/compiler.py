@@ -67,6 +67,9 @@ class SqlCompiler:
     supports_returning: ClassVar[bool] = True
     max_identifier_length: ClassVar[int] = 63
     encodes_json: ClassVar[bool] = True  # dict/list values become JSON text (adapt_json)
+    # the driver binds values through typed encoders that refuse (or adapt) any other type,
+    # so bulk rows need no Python-side type scan; False where values are escaped into text
+    driver_checks_values: ClassVar[bool] = False
     backslash_escapes: ClassVar[bool] = False  # string literals treat \ as an escape
 
     def __init__(self) -> None:

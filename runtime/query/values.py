@@ -69,6 +69,8 @@ def rows_as_tuples(
     rows: Sequence[Mapping[str, Any]],
     columns: tuple[str, ...],
     encode_json: Callable[[Any], Any] | None = None,
+    *,
+    check_values: bool = True,
 ) -> tuple[tuple[Any, ...], ...]:
     """Rows (mappings with exactly ``columns`` as keys) as value tuples, every value checked
     as by ``check_writable`` and dict/list values passed through ``encode_json`` when given.
@@ -90,6 +92,8 @@ def rows_as_tuples(
             if any(c not in row for c in columns):
                 _bad_row(index, row, columns)
         raise
+    if not check_values:  # the driver refuses or adapts what it cannot bind itself
+        return values
     types = set(map(type, chain.from_iterable(values)))
     if not types <= _WRITABLE_TYPES:  # rare: enums to convert, subclasses, a value to refuse
         values = tuple(

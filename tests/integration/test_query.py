@@ -17,6 +17,7 @@ from jadugar import (
     CompiledQuery,
     DatabaseManager,
     IntegrityError,
+    QueryError,
     TableQueryBuilder,
     UnsafeQueryError,
     fn,
@@ -468,6 +469,19 @@ async def test_insert_many_with_a_late_value_of_another_type_inserts_each_row_on
     assert await db.query.table(tables.users).count() == count
     last = await db.query.table(tables.users).where({"email": rows[-1]["email"]}).first()
     assert last is not None and Decimal(str(last["score"])) == Decimal("2.50")
+
+
+@pytest.mark.parametrize("count", [20, 3_000])
+async def test_insert_many_refuses_a_value_it_cannot_store_and_inserts_nothing(
+    db: DatabaseManager, tables: Tables, count: int
+) -> None:
+    rows = _bulk_rows(count)
+    rows[-1] = {**rows[-1], "age": object()}
+    with pytest.raises((TypeError, QueryError)) as caught:
+        await db.query.table(tables.users).insert_many(rows)
+    assert "object" in str(caught.value)  # the message names what was wrong
+    assert await db.query.table(tables.users).count() == 0
+    assert db.pool.get_status().in_use == 0
 
 
 async def test_insert_many_10k_rows(db: DatabaseManager, tables: Tables) -> None:

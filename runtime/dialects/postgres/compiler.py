@@ -9,6 +9,7 @@ from ...query.compiler import SqlCompiler
 
 class PostgresCompiler(SqlCompiler):
     dialect_name = "postgres"
+    driver_checks_values = True
     encodes_json = False  # the driver registers json/jsonb codecs
 
     def placeholder(self, index: int) -> str:

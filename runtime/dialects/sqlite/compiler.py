@@ -11,6 +11,7 @@ SQLITE_VERSION = tuple(int(p) for p in sqlite3.sqlite_version.split("."))
 
 class SQLiteCompiler(SqlCompiler):
     dialect_name = "sqlite"
+    driver_checks_values = True
     # `backticks`, not "double quotes": SQLite reads an unknown "name" as a string literal
     # (its double-quoted-string fallback), which would turn a typo into a constant.
     quote_char = "`"

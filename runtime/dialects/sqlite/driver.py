@@ -66,7 +66,7 @@ class _Op:
 def _adapt(value: Any) -> Any:
     """Values sqlite3 cannot bind natively (only reached after a binding error)."""
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"), default=str)  # as the compiler writes it
     if isinstance(value, enum.Enum):
         return _adapt(value.value)
     if isinstance(value, decimal.Decimal | uuid.UUID):
