@@ -217,6 +217,10 @@ class TableQueryBuilder:
         )
 
     def to_sql(self) -> CompiledQuery:
+        return self._compiled(self._limit)
+
+    def _compiled(self, limit: int | None) -> CompiledQuery:
+        # straight from the parts: a cached shape needs no Select node (the hot path)
         return self._session.compiler.compile_select(
             self._table,
             self._columns,
@@ -225,7 +229,7 @@ class TableQueryBuilder:
             self._group_by,
             self._having,
             self._order_by,
-            self._limit,
+            limit,
             self._offset,
             self._distinct,
         )
@@ -235,20 +239,7 @@ class TableQueryBuilder:
         return await self._session.fetch(self.to_sql(), self._timeout)
 
     async def first(self) -> Row | None:
-        session = self._session
-        compiled = session.compiler.compile_select(
-            self._table,
-            self._columns,
-            self._where,
-            self._joins,
-            self._group_by,
-            self._having,
-            self._order_by,
-            1,
-            self._offset,
-            self._distinct,
-        )
-        rows = await session.fetch(compiled, self._timeout)
+        rows = await self._session.fetch(self._compiled(1), self._timeout)
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:
