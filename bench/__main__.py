@@ -5,7 +5,9 @@ Workloads (same data, same results, checked once before timing):
 - fetch 10k rows: one ``SELECT *`` of the seeded table, rows as dicts;
 - 2,000 lookups: sequential primary-key lookups, one query each;
 - insert_many 10k: a bulk load into an emptied table (the driver's best primitive: COPY on
-  PostgreSQL, multi-row ``executemany`` on MariaDB, ``executemany`` in a transaction on SQLite);
+  PostgreSQL, multi-row ``executemany`` on MariaDB, ``executemany`` in a transaction on SQLite)
+  fed ready-made tuples, against Jadugar given the same rows as dicts (its usual API);
+- insert_many 10k, columns=: the same, Jadugar also given tuples (``columns=``);
 - 1,000 concurrent: 1,000 tasks, one lookup each, through pools of 10 connections.
 
 Servers come from ``JADUGAR_BENCH_POSTGRES_URL`` / ``JADUGAR_BENCH_MYSQL_URL`` (defaults:
@@ -48,7 +50,7 @@ from .harness import SHORT_RUN, Result, Workload, markdown, measure, print_table
 from .jadugar_side import JadugarSide
 
 ENGINES = ("postgres", "mysql", "sqlite")
-WORKLOADS = ("fetch", "lookups", "insert_many", "concurrent")
+WORKLOADS = ("fetch", "lookups", "insert_many", "insert_tuples", "concurrent")
 DEFAULT_URLS = {
     "postgres": "postgresql://postgres@127.0.0.1:5432/test",
     "mysql": "mysql://root@127.0.0.1:3306/test",
@@ -131,6 +133,17 @@ def workloads(raw: RawSide, jadugar: JadugarSide, selected: tuple[str, ...]) -> 
             base["insert_many"],
             lambda: raw.insert_many(tuples),
             lambda: jadugar.insert_many(dicts),
+            reset=raw.reset_insert,
+            verify=inserted,
+        ),
+        Workload(
+            "insert_tuples",
+            "insert_many 10k, columns=",
+            INSERT_COUNT,
+            "rows",
+            base["insert_many"],
+            lambda: raw.insert_many(tuples),
+            lambda: jadugar.insert_tuples(tuples),
             reset=raw.reset_insert,
             verify=inserted,
         ),

@@ -7,7 +7,7 @@ from typing import Any
 
 from jadugar import DatabaseManager
 
-from .data import INSERT_TABLE, ROWS_TABLE
+from .data import COLUMNS, INSERT_TABLE, ROWS_TABLE
 
 
 class JadugarSide:
@@ -29,3 +29,6 @@ class JadugarSide:
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
         await self.db.query.table(INSERT_TABLE).insert_many(rows)
+
+    async def insert_tuples(self, rows: list[tuple[Any, ...]]) -> None:
+        await self.db.query.table(INSERT_TABLE).insert_many(rows, columns=COLUMNS)

@@ -11,14 +11,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from . import tree
 from .compiler import CompiledQuery
 from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_ref, condition_from
 from .expressions import SqlExpr
 from .result import QueryResult
-from .values import check_scalar, check_writable, rows_as_tuples
+from .values import (
+    check_scalar,
+    check_writable,
+    checked_rows,
+    rows_as_tuples,
+    sequences_as_tuples,
+)
 from .writes import DeleteQuery, InsertQuery, RawQuery, UpdateQuery, _name, _row
 
 if TYPE_CHECKING:
@@ -306,25 +312,49 @@ class TableQueryBuilder:
         columns, row = _row(data)
         return InsertQuery(self, columns, (row,))
 
-    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> InsertQuery:
-        if isinstance(rows, Mapping) or not isinstance(rows, Sequence):
-            raise TypeError("insert_many() takes a list of mappings")
-        if not rows:
+    @overload
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> InsertQuery: ...
+
+    @overload
+    def insert_many(self, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> InsertQuery: ...
+
+    def insert_many(
+        self,
+        rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+        columns: Sequence[str] | None = None,
+    ) -> InsertQuery:
+        """Insert many rows: mappings with the same keys, or with ``columns=`` tuples of
+        values in that order (skips turning dicts into tuples: the bulk-load fast path)."""
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Sequence):
+            raise TypeError("insert_many() takes a list of rows")
+        if columns is not None:
+            names = (columns,) if isinstance(columns, str) else tuple(columns)
+            if not names:
+                raise ValueError("insert_many() columns= needs at least one column")
+        elif not rows:
             return InsertQuery(self, (), (), bulk=True)
-        first = rows[0]
-        if not isinstance(first, Mapping):
-            raise TypeError(f"insert_many() rows must be mappings, got {type(first).__name__}")
-        columns = tuple(first)
-        for column in columns:
+        else:
+            first = rows[0]
+            if not isinstance(first, Mapping):
+                raise TypeError(
+                    f"insert_many() rows must be mappings (or give columns=), "
+                    f"got {type(first).__name__}"
+                )
+            names = tuple(first)
+        for column in names:
             if not isinstance(column, str):
                 raise TypeError(f"column names must be str, got {type(column).__name__}")
-        compiler = self._session.compiler
-        if compiler.driver_checks_values:
-            values = rows_as_tuples(rows, columns, check_values=False)
+        if not rows:
+            return InsertQuery(self, names, (), bulk=True)
+        if columns is None:
+            values = rows_as_tuples(cast("Sequence[Mapping[str, Any]]", rows), names)
         else:
+            values = sequences_as_tuples(cast("Sequence[Sequence[Any]]", rows), names)
+        compiler = self._session.compiler
+        if not compiler.driver_checks_values:
             encode = compiler.adapt_json if compiler.encodes_json else None
-            values = rows_as_tuples(rows, columns, encode)
-        return InsertQuery(self, columns, values, bulk=True)
+            values = checked_rows(values, names, encode)
+        return InsertQuery(self, names, values, bulk=True)
 
     def upsert(
         self,

@@ -66,16 +66,10 @@ _WRITABLE_TYPES = frozenset(t for t in SCALAR_TYPES if t is not enum.Enum) | {
 
 
 def rows_as_tuples(
-    rows: Sequence[Mapping[str, Any]],
-    columns: tuple[str, ...],
-    encode_json: Callable[[Any], Any] | None = None,
-    *,
-    check_values: bool = True,
+    rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]
 ) -> tuple[tuple[Any, ...], ...]:
-    """Rows (mappings with exactly ``columns`` as keys) as value tuples, every value checked
-    as by ``check_writable`` and dict/list values passed through ``encode_json`` when given.
-    The common case (plain dicts of plain values) runs in C: one ``itemgetter`` per row and
-    one set of the value types seen."""
+    """Rows (mappings with exactly ``columns`` as keys) as value tuples. The common case
+    (plain dicts) runs in C: one ``itemgetter`` per row."""
     width = len(columns)
     if set(map(type, rows)) != {dict} or set(map(len, rows)) != {width}:
         for index, row in enumerate(rows):
@@ -84,16 +78,42 @@ def rows_as_tuples(
     try:
         if width == 1:
             (only,) = columns
-            values = tuple((row[only],) for row in rows)
-        else:
-            values = tuple(map(itemgetter(*columns), rows))
+            return tuple((row[only],) for row in rows)
+        return tuple(map(itemgetter(*columns), rows))
     except KeyError:
         for index, row in enumerate(rows):
             if any(c not in row for c in columns):
                 _bad_row(index, row, columns)
         raise
-    if not check_values:  # the driver refuses or adapts what it cannot bind itself
-        return values
+
+
+def sequences_as_tuples(
+    rows: Sequence[Sequence[Any]], columns: tuple[str, ...]
+) -> tuple[tuple[Any, ...], ...]:
+    """Rows given as sequences of values in ``columns`` order, each checked for width."""
+    width = len(columns)
+    if set(map(len, rows)) != {width} or not {tuple, list} >= set(map(type, rows)):
+        for index, row in enumerate(rows):
+            if isinstance(row, str | bytes | Mapping) or not isinstance(row, Sequence):
+                raise TypeError(
+                    f"insert_many() row {index} is a {type(row).__name__}; with columns= "
+                    f"every row is a tuple or list of values"
+                )
+            if len(row) != width:
+                raise ValueError(
+                    f"insert_many() row {index} has {len(row)} values for the {width} "
+                    f"columns ({', '.join(columns)})"
+                )
+    return tuple(row if type(row) is tuple else tuple(row) for row in rows)
+
+
+def checked_rows(
+    values: tuple[tuple[Any, ...], ...],
+    columns: tuple[str, ...],
+    encode_json: Callable[[Any], Any] | None = None,
+) -> tuple[tuple[Any, ...], ...]:
+    """Every value checked as by ``check_writable`` (one scan of the value types, in C,
+    for the common case) and dict/list values passed through ``encode_json`` when given."""
     types = set(map(type, chain.from_iterable(values)))
     if not types <= _WRITABLE_TYPES:  # rare: enums to convert, subclasses, a value to refuse
         values = tuple(

@@ -484,6 +484,24 @@ async def test_insert_many_refuses_a_value_it_cannot_store_and_inserts_nothing(
     assert db.pool.get_status().in_use == 0
 
 
+async def test_insert_many_with_columns_takes_tuples(db: DatabaseManager, tables: Tables) -> None:
+    users = db.query.table(tables.users)
+    columns = ("name", "email", "age", "profile")
+    rows = [(f"t{i}", f"t{i}@example.com", i, {"n": i}) for i in range(1_200)]
+    result = await users.insert_many(rows, columns=columns)
+    assert result.row_count == 1_200
+    assert await users.count() == 1_200
+    last = await users.where({"email": "t1199@example.com"}).first()
+    assert last is not None and last["age"] == 1199
+    profile = last["profile"]
+    assert (json.loads(profile) if isinstance(profile, str) else profile) == {"n": 1199}
+    with pytest.raises(ValueError, match="row 1 has 2 values for the 4 columns"):
+        users.insert_many([("a", "a@x", 1, None), ("b", "b@x")], columns=columns)
+    with pytest.raises(TypeError, match="row 0 is a dict"):
+        users.insert_many([{"name": "a"}], columns=("name",))  # type: ignore[list-item]
+    assert await users.count() == 1_200
+
+
 async def test_insert_many_10k_rows(db: DatabaseManager, tables: Tables) -> None:
     result = await db.query.table(tables.users).insert_many(_bulk_rows(10_000))
     assert result.row_count == 10_000

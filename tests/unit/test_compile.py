@@ -1135,7 +1135,7 @@ def test_insert_many_rows_must_match() -> None:
     with pytest.raises(ValueError, match="row 1"):
         table.insert_many([{"a": 1}, {"a": 2, "b": 3}])
     with pytest.raises(TypeError):
-        table.insert_many({"a": 1})  # type: ignore[arg-type]
+        table.insert_many({"a": 1})  # type: ignore[call-overload]
     with pytest.raises(TypeError):
         table.insert_many(["a"])  # type: ignore[list-item]
 
