@@ -71,6 +71,7 @@ class SqlCompiler:
     # so bulk rows need no Python-side type scan; False where values are escaped into text
     driver_checks_values: ClassVar[bool] = False
     backslash_escapes: ClassVar[bool] = False  # string literals treat \ as an escape
+    pyformat: ClassVar[bool] = False  # the driver %-formats statements: a literal % is %%
 
     def __init__(self) -> None:
         self._quoted: dict[str, str] = {}
@@ -103,7 +104,7 @@ class SqlCompiler:
 
     def escape_percent(self, sql: str) -> str:
         """Literal ``%`` in statement text (doubled where the driver uses pyformat)."""
-        return sql
+        return sql.replace("%", "%%") if self.pyformat else sql
 
     def adapt_json(self, value: dict[str, Any] | list[Any]) -> Any:
         return json.dumps(value, separators=(",", ":"), default=str)
@@ -264,17 +265,19 @@ class SqlCompiler:
         return compiled
 
     def quote(self, identifier: str) -> str:
-        """Quote one identifier, or a dotted ``table.column``; ``*`` stays bare."""
+        """Quote one identifier, or a dotted ``table.column``, as it goes into a compiled
+        statement (``escape_percent`` applied); ``*`` stays bare."""
         cached = self._quoted.get(identifier)
         if cached is not None:
             return cached
-        if "." in identifier:
-            quoted = ".".join(self._quote_part(p) for p in identifier.split("."))
-        else:
-            quoted = self._quote_part(identifier)
+        quoted = self.escape_percent(self.quote_name(identifier))
         if len(self._quoted) < 4096:
             self._quoted[identifier] = quoted
         return quoted
+
+    def quote_name(self, identifier: str) -> str:
+        """The quoted identifier as written in SQL text (what ``raw()`` expects)."""
+        return ".".join(self._quote_part(p) for p in identifier.split("."))
 
     def _quote_part(self, part: str) -> str:
         if part == "*":

@@ -46,12 +46,9 @@ class QueryBuilder:
             sql,
             params,
             backslash_escapes=compiler.backslash_escapes,
-            pyformat=compiler.escape_percent("%") == "%%",
+            pyformat=compiler.pyformat,
         )
 
     def quote(self, identifier: str) -> str:
         """An identifier quoted for this dialect, as it appears in SQL text you write."""
-        compiler = self._session.compiler
-        quoted = compiler.quote(identifier)
-        # the compiler doubles % for pyformat drivers; raw() doubles it again itself
-        return quoted.replace("%%", "%") if compiler.escape_percent("%") == "%%" else quoted
+        return self._session.compiler.quote_name(identifier)

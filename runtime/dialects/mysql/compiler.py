@@ -14,16 +14,10 @@ class MySQLCompiler(SqlCompiler):
     supports_returning = False
     max_identifier_length = 64
     backslash_escapes = True
-
-    def _quote_part(self, part: str) -> str:
-        # statements are %-formatted by the driver: a % inside an identifier is doubled too
-        return super()._quote_part(part).replace("%", "%%")
+    pyformat = True
 
     def placeholder(self, index: int) -> str:
         return "%s"
-
-    def escape_percent(self, sql: str) -> str:
-        return sql.replace("%", "%%")
 
     def ilike_sql(self, left: str, right: str, negate: bool = False) -> str:
         op = "NOT LIKE" if negate else "LIKE"
