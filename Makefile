@@ -16,16 +16,22 @@ $(STAMP): pyproject.toml
 
 # The whole proof: every test, then the strict type check and the linter.
 test: setup
+	$(BIN)/jadugar generate --check
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory typecheck lint
 
+generate: setup
+	$(BIN)/jadugar generate
+
 typecheck: setup
-	$(BIN)/python -m mypy -p jadugar -p jadugar_generator
+	$(BIN)/python -m mypy -p jadugar -p jadugar_generator -p blog
 	$(BIN)/python -m mypy tests examples bench
 
 lint: setup
 	$(BIN)/ruff check runtime generator tests bench examples
 	$(BIN)/ruff format --check runtime generator tests bench examples
+	$(BIN)/ruff check --isolated --line-length 100 generated
+	$(BIN)/ruff format --check --isolated --line-length 100 generated
 
 check: test
 

@@ -84,6 +84,10 @@ class NotFoundError(JadugarError):
     """``find`` found no row for the key."""
 
 
+class RelationNotLoadedError(JadugarError):
+    """A relation attribute was read before it was loaded (``with_`` or ``load``)."""
+
+
 class ValidationError(JadugarError):
     """Data refused before it reached the database; ``errors`` lists field paths."""
 
@@ -125,9 +129,22 @@ class MigrationChecksumError(MigrationError):
 
 
 class SchemaError(JadugarError):
-    """A schema file is invalid; ``file`` and ``line`` say where."""
+    """A schema file is invalid; ``file`` and ``line`` say where.
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+    ``problems`` lists every problem found (just this error when there is one)::
+
+        for problem in exc.problems:
+            print(problem.file, problem.line, problem.reason)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        problems: list[SchemaError] | None = None,
+    ) -> None:
         where = ""
         if file:
             where = f"{file}:{line}: " if line else f"{file}: "
@@ -135,6 +152,15 @@ class SchemaError(JadugarError):
         self.file = file
         self.line = line
         self.reason = message
+        self.problems: list[SchemaError] = list(problems or [self])
+
+    @classmethod
+    def combine(cls, problems: list[SchemaError]) -> SchemaError:
+        """One error for several problems: its message lists them, one "file:line: …" a line."""
+        if len(problems) == 1:
+            return problems[0]
+        listing = "\n".join(str(p) for p in problems)
+        return cls(f"{len(problems)} problems in the schema files:\n{listing}", problems=problems)
 
 
 __all__ = [
@@ -149,6 +175,7 @@ __all__ = [
     "PoolTimeoutError",
     "QueryError",
     "QueryTimeoutError",
+    "RelationNotLoadedError",
     "SchemaError",
     "SerializationError",
     "TransactionError",

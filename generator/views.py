@@ -1,0 +1,236 @@
+"""Schema IR -> template views: every name, annotation and default precomputed here, so the
+templates only print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .schema.model import FieldSpec, ModelSpec, RelationSpec, Schema
+from .schema.names import snake_case
+from .typemap import default_literal, python_type
+
+RELATION_DEPTH = 3  # with_("posts.comments.author") is the deepest path typed as a Literal
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    annotation: str  # including "| None"
+    column_type: str  # the T of Column[T]
+    declaration: str  # the right-hand side of the field declaration ("" for none)
+    in_create: bool
+    create_required: bool
+    in_update: bool
+    meta: str  # ColumnMeta(...) source
+
+
+@dataclass(frozen=True)
+class RelationView:
+    name: str
+    annotation: str
+    target: str
+    target_module: str
+    countable: bool
+    meta: str
+
+
+@dataclass(frozen=True)
+class EnumView:
+    alias: str
+    values: str  # 'Literal["a", "b"]'
+
+
+@dataclass(frozen=True)
+class ModelView:
+    name: str
+    module: str
+    table: str
+    source: str
+    description: str
+    key_name: str
+    key_type: str
+    timestamps: bool
+    soft_deletes: bool
+    imports: tuple[str, ...]  # module import lines, sorted as ruff's isort wants them
+    typing_names: str
+    pydantic_names: str
+    jadugar_names: str
+    type_imports: tuple[str, ...]  # "from .post import Post" under TYPE_CHECKING
+    enums: tuple[EnumView, ...]
+    fields: tuple[FieldView, ...]
+    relations: tuple[RelationView, ...]
+    column_names: tuple[str, ...]
+    relation_paths: tuple[str, ...]
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        suffixes = ("", "Column", "Columns", "Create", "Query", "Relation", "Update", "Where")
+        return tuple(self.name + s for s in suffixes) + tuple(e.alias for e in self.enums)
+
+
+@dataclass(frozen=True)
+class PackageView:
+    package: str
+    models: tuple[ModelView, ...]
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        return tuple(sorted(name for m in self.models for name in m.exports))
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    # ruff's isort order inside one import: CONSTANTS, then Classes, then functions
+    kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    return kind, name
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldView:
+    alias = f"{model.name}{_pascal(spec.name)}"
+    py = python_type(spec, alias)
+    imports.update(py.imports)
+    annotation = f"{py.annotation} | None" if spec.nullable else py.annotation
+    optional_input = spec.has_default or spec.nullable
+    generated = (spec.primary_key and spec.auto_increment) or spec.managed is not None
+    constraints = [f"{k}={v!r}" for k, v in py.constraints if v is not None]
+    if spec.hidden:
+        constraints.append("exclude=True")
+    if generated and not spec.nullable:
+        # typed as the column type; None until the database or the runtime fills it in
+        declaration = f"auto({', '.join(constraints)})"
+    else:
+        default = []
+        if spec.has_default or spec.nullable:
+            default = [f"default={default_literal(spec)}"]
+        if constraints:
+            declaration = f"Field({', '.join(default + constraints)})"
+        else:
+            declaration = default[0].removeprefix("default=") if default else ""
+    flags = [f'"{spec.name}"', f'"{spec.type}"']
+    if spec.nullable:
+        flags.append("nullable=True")
+    if spec.primary_key:
+        flags.append("primary_key=True")
+    if spec.auto_increment:
+        flags.append("auto_increment=True")
+    if spec.managed:
+        flags.append(f'managed="{spec.managed}"')
+    if spec.hidden:
+        flags.append("hidden=True")
+    return FieldView(
+        name=spec.name,
+        annotation=annotation,
+        column_type=py.annotation,
+        declaration=declaration,
+        in_create=not generated,
+        create_required=not optional_input and not generated,
+        in_update=not spec.primary_key and spec.managed is None,
+        meta=f"ColumnMeta({', '.join(flags)})",
+    )
+
+
+def _relation_view(model: ModelSpec, relation: RelationSpec) -> RelationView:
+    many = relation.kind in ("has_many", "belongs_to_many")
+    annotation = f"list[{relation.model}]" if many else f"{relation.model} | None"
+    args = [f'"{relation.kind}"', f'"{relation.model}"', f'foreign_key="{relation.foreign_key}"']
+    if relation.other_key:
+        args.append(f'other_key="{relation.other_key}"')
+    if relation.local_key:
+        args.append(f'local_key="{relation.local_key}"')
+    if relation.through:
+        args.append(f'through="{relation.through}"')
+    return RelationView(
+        name=relation.name,
+        annotation=annotation,
+        target=relation.model,
+        target_module=snake_case(relation.model),
+        countable=many,
+        meta=f"RelationMeta({', '.join(args)})",
+    )
+
+
+def relation_paths(schema: Schema, model: ModelSpec, depth: int = RELATION_DEPTH) -> list[str]:
+    paths: list[str] = []
+    for relation in model.relations:
+        paths.append(relation.name)
+        target = schema.model(relation.model)
+        if depth > 1 and target is not None:
+            paths += [f"{relation.name}.{p}" for p in relation_paths(schema, target, depth - 1)]
+    return paths
+
+
+def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
+    imports: set[str] = set()
+    fields = tuple(_field_view(model, f, imports) for f in model.fields)
+    enums = tuple(
+        EnumView(
+            f"{model.name}{_pascal(f.name)}",
+            "Literal[" + ", ".join(f'"{v}"' for v in f.values) + "]",
+        )
+        for f in model.fields
+        if f.type == "enum"
+    )
+    relations = tuple(_relation_view(model, r) for r in model.relations)
+    key = model.primary_key
+    key_type = python_type(key, f"{model.name}{_pascal(key.name)}").annotation
+    pydantic = {line.split()[-1] for line in imports if line.startswith("from pydantic ")}
+    if any(f.declaration.startswith("Field(") for f in fields):
+        pydantic.add("Field")
+    typing = {"ClassVar", "Final", "Literal", "TypedDict", "Unpack"}
+    if relations:
+        typing |= {"TYPE_CHECKING", "cast"}
+    else:
+        typing.add("Never")
+    if any(f.in_create and not f.create_required for f in fields):
+        typing.add("NotRequired")
+    jadugar = ["ColumnMeta", "KeyedDelete", "Model", "ModelMeta", "ModelQuery"]
+    if any(f.declaration.startswith("auto(") for f in fields):
+        jadugar.insert(0, "auto")
+    if relations:
+        jadugar.append("RelationMeta")
+    plain = sorted(line for line in imports if line.startswith("import "))
+    froms = sorted(line for line in imports if line.startswith("from ") and "pydantic" not in line)
+    type_imports = sorted(
+        {f"from .{r.target_module} import {r.target}" for r in relations if r.target != model.name}
+    )
+    return ModelView(
+        name=model.name,
+        module=snake_case(model.name),
+        table=model.table,
+        source=source,
+        description=model.description or f"A row of the ``{model.table}`` table.",
+        key_name=key.name,
+        key_type=key_type,
+        timestamps=model.timestamps,
+        soft_deletes=model.soft_deletes,
+        imports=tuple(plain + froms),
+        typing_names=", ".join(sorted(typing, key=_isort_key)),
+        pydantic_names=", ".join(sorted(pydantic, key=_isort_key)),
+        jadugar_names=", ".join(sorted(jadugar, key=_isort_key)),
+        type_imports=tuple(type_imports),
+        enums=enums,
+        fields=fields,
+        relations=relations,
+        column_names=tuple(f.name for f in model.fields),
+        relation_paths=tuple(sorted(relation_paths(schema, model))),
+    )
+
+
+def _source(model: ModelSpec, root: Path) -> str:
+    if model.location is None:
+        return "schemas"
+    path = Path(model.location.file)
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def package_view(schema: Schema, package: str, root: Path) -> PackageView:
+    """Views of every model; ``root`` is the folder source file names are relative to."""
+    models = tuple(model_view(schema, m, _source(m, root)) for m in schema.models)
+    return PackageView(package=package, models=models)

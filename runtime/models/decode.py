@@ -1,0 +1,79 @@
+"""Values as drivers return them -> the Python types a model declares.
+
+Drivers differ (SQLite keeps dates as text and booleans as 0/1; JSON arrives as text on
+every engine), so each column type that needs it gets one small converter; a value that
+already has the right type passes through untouched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from .meta import ColumnMeta
+
+Decoder = Callable[[Any], Any]
+
+
+def _bool(v: Any) -> Any:
+    return v if v is None or v.__class__ is bool else bool(v)
+
+
+def _datetime(v: Any) -> Any:
+    if isinstance(v, str):
+        v = datetime.datetime.fromisoformat(v)
+    if isinstance(v, datetime.datetime) and v.tzinfo is None:
+        return v.replace(tzinfo=datetime.UTC)
+    return v
+
+
+def _date(v: Any) -> Any:
+    return datetime.date.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _time(v: Any) -> Any:
+    if isinstance(v, str):
+        return datetime.time.fromisoformat(v)
+    if isinstance(v, datetime.timedelta):  # MySQL TIME arrives as a timedelta
+        return (datetime.datetime.min + v).time()
+    return v
+
+
+def _decimal(v: Any) -> Any:
+    return Decimal(str(v)) if isinstance(v, str | float | int) else v
+
+
+def _uuid(v: Any) -> Any:
+    if isinstance(v, str):
+        return uuid.UUID(v)
+    if isinstance(v, bytes):
+        return uuid.UUID(bytes=v)
+    return v
+
+
+def _json(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str | bytes) else v
+
+
+def _bytes(v: Any) -> Any:
+    return bytes(v) if isinstance(v, bytearray | memoryview) else v
+
+
+DECODERS: dict[str, Decoder] = {
+    "bool": _bool,
+    "datetime": _datetime,
+    "date": _date,
+    "time": _time,
+    "decimal": _decimal,
+    "uuid": _uuid,
+    "json": _json,
+    "bytes": _bytes,
+}
+
+
+def decoders_for(columns: tuple[ColumnMeta, ...]) -> tuple[tuple[str, Decoder], ...]:
+    return tuple((c.name, DECODERS[c.type]) for c in columns if c.type in DECODERS)

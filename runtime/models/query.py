@@ -1,0 +1,160 @@
+"""``ModelQuery[M, C, R]``: a typed, immutable, awaitable query returning models.
+
+``C`` is the model's ``Literal`` of column names and ``R`` its ``Literal`` of relation paths,
+so ``select``, ``order_by`` and ``with_`` reject unknown names under mypy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Self, TypeVar
+
+from ..query.builder import TableQueryBuilder
+from ..query.expressions import Column, Condition
+from .base import Model, _now
+from .relations import load_counts, load_relations
+
+M = TypeVar("M", bound=Model)
+C = TypeVar("C", bound=str)
+R = TypeVar("R", bound=str)
+
+Trashed = Literal["without", "with", "only"]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[M]):
+    """One page of results and the totals behind it."""
+
+    items: list[M]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+class ModelQuery(Generic[M, C, R]):
+    """``User.query()``: filter, order and page; ``await`` it for ``list[User]``."""
+
+    __slots__ = ("_builder", "_counts", "_model", "_trashed", "_with")
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        self._builder: TableQueryBuilder = model._table()
+        self._with: tuple[str, ...] = ()
+        self._counts: tuple[str, ...] = ()
+        self._trashed: Trashed = "without"
+
+    def _copy(self, builder: TableQueryBuilder | None = None) -> Self:
+        new = object.__new__(type(self))
+        new._model = self._model
+        new._builder = self._builder if builder is None else builder
+        new._with = self._with
+        new._counts = self._counts
+        new._trashed = self._trashed
+        return new
+
+    # ---- building --------------------------------------------------------------------
+    def where(self, *conditions: Condition) -> Self:
+        """Filter with typed column conditions: ``.where(User.c.age >= 18)``."""
+        return self._copy(self._builder.where(*conditions))
+
+    def _filter(self, values: Mapping[str, Any]) -> Self:
+        return self._copy(self._builder.where(dict(values))) if values else self
+
+    def select(self, *columns: C) -> Self:
+        """Load only these columns (always with the primary key)."""
+        key = self._model.__jadugar__.primary_key
+        names: tuple[str, ...] = columns if key in columns else (key, *columns)
+        return self._copy(self._builder.select(*names))
+
+    def order_by(self, column: C | Column[Any], direction: Literal["asc", "desc"] = "asc") -> Self:
+        return self._copy(self._builder.order_by(column, direction))
+
+    def limit(self, limit: int) -> Self:
+        return self._copy(self._builder.limit(limit))
+
+    def offset(self, offset: int) -> Self:
+        return self._copy(self._builder.offset(offset))
+
+    def with_(self, *relations: R) -> Self:
+        """Eager-load relations (``"posts"``, ``"posts.comments"``): one query per level."""
+        new = self._copy()
+        new._with = self._with + tuple(r for r in relations if r not in self._with)
+        return new
+
+    def with_count(self, *relations: R) -> Self:
+        """Fill ``<relation>_count`` for each row with one grouped query per relation."""
+        new = self._copy()
+        new._counts = self._counts + relations
+        return new
+
+    def with_trashed(self) -> Self:
+        new = self._copy()
+        new._trashed = "with"
+        return new
+
+    def only_trashed(self) -> Self:
+        new = self._copy()
+        new._trashed = "only"
+        return new
+
+    def _scoped(self) -> TableQueryBuilder:
+        if not self._model.__jadugar__.soft_deletes or self._trashed == "with":
+            return self._builder
+        if self._trashed == "only":
+            return self._builder.where_not_null("deleted_at")
+        return self._builder.where_null("deleted_at")
+
+    # ---- reading ---------------------------------------------------------------------
+    async def get(self) -> list[M]:
+        rows = await self._scoped().all()
+        return await self._hydrate(rows)
+
+    async def first(self) -> M | None:
+        row = await self._scoped().first()
+        if row is None:
+            return None
+        return (await self._hydrate([row]))[0]
+
+    async def count(self) -> int:
+        return await self._scoped().count()
+
+    async def exists(self) -> bool:
+        return await self._scoped().exists()
+
+    async def paginate(self, page: int = 1, per_page: int = 20) -> Page[M]:
+        if page < 1 or per_page < 1:
+            raise ValueError(
+                f"paginate() needs page >= 1 and per_page >= 1, got {page}, {per_page}"
+            )
+        total = await self.count()
+        items = await self.offset((page - 1) * per_page).limit(per_page).get()
+        return Page(items, total, page, per_page)
+
+    def __await__(self) -> Generator[Any, None, list[M]]:
+        return self.get().__await__()
+
+    async def _hydrate(self, rows: list[dict[str, Any]]) -> list[M]:
+        build = self._model._from_row
+        models = [build(row) for row in rows]
+        if models and self._with:
+            await load_relations(self._model, models, self._with)
+        if models and self._counts:
+            await load_counts(self._model, models, self._counts)
+        return models
+
+    # ---- writing ---------------------------------------------------------------------
+    async def delete(self) -> int:
+        """Delete every matching row (soft delete where enabled); returns the row count."""
+        meta = self._model.__jadugar__
+        if meta.soft_deletes and self._trashed != "only":
+            result = await self._scoped().update({"deleted_at": _now()}).all_rows()
+        else:
+            result = await self._scoped().delete().all_rows()
+        count: int = result.row_count
+        return count
