@@ -25,11 +25,11 @@ generate: setup
 
 typecheck: setup
 	$(BIN)/python -m mypy -p jadugar -p jadugar_generator -p blog
-	$(BIN)/python -m mypy tests examples bench
+	$(BIN)/python -m mypy tests examples bench schemas
 
 lint: setup
-	$(BIN)/ruff check runtime generator tests bench examples
-	$(BIN)/ruff format --check runtime generator tests bench examples
+	$(BIN)/ruff check runtime generator tests bench examples schemas
+	$(BIN)/ruff format --check runtime generator tests bench examples schemas
 	$(BIN)/ruff check --isolated --line-length 100 generated
 	$(BIN)/ruff format --check --isolated --line-length 100 generated
 

@@ -59,7 +59,8 @@ def default_literal(field: FieldSpec) -> str:
     if value is None:
         return "None"
     if field.type == "decimal":
-        return f'Decimal("{value}")'
+        text = str(value)
+        return f"Decimal({text})" if text.lstrip("-").isdigit() else f'Decimal("{text}")'
     if field.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         return repr(float(value))
     return repr(value)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from .base import Model
@@ -18,16 +18,16 @@ class KeyedDelete(Generic[K]):
     @overload
     def __get__(
         self, obj: None, owner: type[Model]
-    ) -> Callable[[K], Coroutine[Any, Any, None]]: ...
+    ) -> Callable[[K], Coroutine[object, object, None]]: ...
 
     @overload
     def __get__(
         self, obj: Model, owner: type[Model]
-    ) -> Callable[[], Coroutine[Any, Any, None]]: ...
+    ) -> Callable[[], Coroutine[object, object, None]]: ...
 
     def __get__(
         self, obj: Model | None, owner: type[Model]
-    ) -> Callable[[K], Coroutine[Any, Any, None]] | Callable[[], Coroutine[Any, Any, None]]:
+    ) -> Callable[[K], Coroutine[object, object, None]] | Callable[[], Coroutine[object, object, None]]:
         if obj is None:
             return owner._delete_key
         return obj._delete_row

@@ -1,0 +1,413 @@
+"""Checks of raw definitions: every problem, each a plain sentence with its file and line.
+
+Nothing stops at the first problem: ``validate`` returns them all, and the loader raises
+one ``SchemaError`` listing them.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from jadugar.errors import SchemaError
+
+from .model import FIELD_TYPES, RELATION_KINDS, ForeignKeyAction, Location, RawEntry, RawModel
+from .names import (
+    RESERVED_PREFIXES,
+    is_field_name,
+    is_identifier,
+    is_model_name,
+    is_reserved,
+    table_name,
+)
+from .normalize import DEFAULT_PRECISION, managed_fields, primary_key_name, relation_keys
+
+MODEL_KEYS = (
+    *("table", "timestamps", "soft_deletes", "fields", "indexes", "relations"),
+    *("renamed_from", "engine", "description"),
+)
+FIELD_KEYS = (
+    *("type", "primary_key", "auto_increment", "nullable", "default", "max_length"),
+    *("precision", "scale", "values", "unique", "index", "hidden", "renamed_from", "references"),
+)
+INDEX_KEYS = ("columns", "unique", "name")
+RELATION_KEYS = (
+    *("kind", "model", "foreign_key", "other_key", "local_key", "through"),
+    *("on_delete", "on_update"),
+)
+REFERENCE_KEYS = ("model", "field", "on_delete", "on_update")
+ACTIONS: tuple[str, ...] = ForeignKeyAction.__args__  # type: ignore[attr-defined]
+INTEGER_TYPES = ("int", "bigint", "smallint")
+# The keys each relation kind takes, and the model that must have that field: "this" one,
+# the "other" one, or the "pivot" (when a model declares the through table).
+KIND_KEYS = {
+    "belongs_to": {"foreign_key": "this", "other_key": "other"},
+    "has_one": {"foreign_key": "other", "local_key": "this"},
+    "has_many": {"foreign_key": "other", "local_key": "this"},
+    "belongs_to_many": {"through": "", "foreign_key": "pivot", "other_key": "pivot"},
+}
+# Field options only some types take.
+TYPE_OPTIONS = {
+    "auto_increment": INTEGER_TYPES,
+    "max_length": ("str",),
+    "precision": ("decimal",),
+    "scale": ("decimal",),
+    "values": ("enum",),
+}
+# Types without a literal default in a schema file (only null).
+NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes")
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+_BOOL = (lambda v: isinstance(v, bool), "true or false")
+_NAME = (lambda v: isinstance(v, str) and is_identifier(v), "a name (letters, digits and _)")
+_ACTION = (lambda v: v in ACTIONS, f"one of {', '.join(ACTIONS)}")
+_POSITIVE = (lambda v: _count(v, 1), "a positive integer")
+# option -> (does it accept the value?, what it must be); type and kind are checked apart.
+_SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "engine": (lambda v: v in ("sql", "mongodb"), "sql or mongodb"),
+    "default": (lambda v: True, ""),
+    "references": (lambda v: isinstance(v, dict), "a mapping such as {model: User}"),
+    "max_length": _POSITIVE,
+    "precision": _POSITIVE,
+    "scale": (lambda v: _count(v, 0), "an integer, 0 or more"),
+    "values": (_names, "a non-empty list of strings"),
+    "columns": (_names, "a non-empty list of field names"),
+    "description": (lambda v: isinstance(v, str), "a string"),
+    "model": (lambda v: isinstance(v, str), "a model name"),
+    **dict.fromkeys(("timestamps", "soft_deletes", "primary_key", "auto_increment"), _BOOL),
+    **dict.fromkeys(("nullable", "unique", "index", "hidden"), _BOOL),
+    **dict.fromkeys(("table", "renamed_from", "name", "field", "through"), _NAME),
+    **dict.fromkeys(("foreign_key", "other_key", "local_key"), _NAME),
+    **dict.fromkeys(("on_delete", "on_update"), _ACTION),
+}
+
+
+def validate(models: Sequence[RawModel]) -> list[SchemaError]:
+    """Every problem of ``models`` (all files together); empty when they are valid."""
+    checker = _Checker(models)
+    checker.run()
+    return checker.problems
+
+
+def show(value: object) -> str:
+    """A value as a schema file writes it: true, null, 'text', 3."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
+
+
+def _first(location: Location, first: Location) -> str:
+    where = (
+        f"on line {first.line}" if first.file == location.file else f"in {first.file}:{first.line}"
+    )
+    return f"(first defined {where})"
+
+
+def _either(words: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+
+
+def _reserved(name: str) -> str:
+    if keyword.iskeyword(name):
+        return "a Python keyword"
+    if name.startswith(RESERVED_PREFIXES):
+        return f"names starting with {' or '.join(RESERVED_PREFIXES)} belong to pydantic"
+    return "the generated model class has an attribute of that name"
+
+
+class _Checker:
+    def __init__(self, models: Sequence[RawModel]) -> None:
+        self.all = models
+        self.problems: list[SchemaError] = []
+        self.models: dict[str, RawModel] = {}
+
+    def problem(self, message: str, entry: RawEntry, option: str | None = None) -> None:
+        file, line = entry.location.file, entry.line(option)
+        self.problems.append(SchemaError(message, file=file, line=line))
+
+    def run(self) -> None:
+        tables: dict[str, RawModel] = {}
+        for model in self.all:
+            first = self.models.setdefault(model.name, model)
+            if first is not model:
+                where = _first(model.location, first.location)
+                self.problem(f"duplicate model '{model.name}' {where}", model)
+                continue
+            table = _table(model)
+            other = tables.setdefault(table, model)
+            if other is not model:
+                message = f"models {other.name} and {model.name} both use table '{table}'"
+                self.problem(f"{message}; give one of them another table", model, "table")
+        for model in self.models.values():
+            self.check_model(model)
+
+    def columns(self, model: str) -> list[str]:
+        found = self.models[model]
+        return list(dict.fromkeys([f.name for f in found.fields] + list(managed_fields(found))))
+
+    def options(
+        self, entry: RawEntry, options: object, allowed: tuple[str, ...], what: str, at: str = ""
+    ) -> dict[str, object]:
+        """The options whose name and value are right; reports the others (at option ``at``)."""
+        good: dict[str, object] = {}
+        for key, value in options.items() if isinstance(options, dict) else ():
+            wrong = _option_problem(key, value, allowed, what)
+            if wrong:
+                self.problem(wrong, entry, at or key)
+            else:
+                good[key] = value
+        return good
+
+    def check_name(self, entry: RawEntry, kind: str, model: str) -> None:
+        what = f"{kind} name '{entry.name}' of model {model}"
+        if is_reserved(entry.name):
+            self.problem(f"{what} is reserved ({_reserved(entry.name)}); rename it", entry)
+        elif not is_field_name(entry.name):
+            self.problem(f"{what} must be a lower snake_case identifier such as created_at", entry)
+
+    def check_model(self, model: RawModel) -> None:
+        name = model.name
+        if not is_model_name(name):
+            self.problem(
+                f"model name '{name}' must be a PascalCase identifier such as BlogPost", model
+            )
+        self.options(model, model.options, MODEL_KEYS, f"model {name}")
+        fields: dict[str, RawEntry] = {}
+        for field in model.fields:
+            first = fields.setdefault(field.name, field)
+            if first is not field:
+                where = _first(field.location, first.location)
+                self.problem(f"duplicate field '{field.name}' in model {name} {where}", field)
+                continue
+            self.check_name(field, "field", name)
+            self.check_field(name, field)
+        for managed in managed_fields(model):
+            if managed in fields:
+                flag = "soft_deletes" if managed == "deleted_at" else "timestamps"
+                message = f"field {name}.{managed} collides with the column that {flag}: true adds"
+                self.problem(f"{message}; remove the field or the {flag} option", fields[managed])
+        keys = [f for f in fields.values() if f.options.get("primary_key") is True]
+        if not keys:
+            self.problem(
+                f"model {name} has no primary key; mark one field with primary_key: true", model
+            )
+        elif len(keys) > 1:
+            listing = ", ".join(f.name for f in keys)
+            message = f"model {name} has {len(keys)} primary key fields ({listing})"
+            self.problem(f"{message}; composite primary keys are not supported: keep one", keys[1])
+        for index in model.indexes:
+            self.check_index(model, index)
+        relations: dict[str, RawEntry] = {}
+        for relation in model.relations:
+            first = relations.setdefault(relation.name, relation)
+            if first is not relation:
+                where = _first(relation.location, first.location)
+                self.problem(
+                    f"duplicate relation '{relation.name}' in model {name} {where}", relation
+                )
+                continue
+            self.check_name(relation, "relation", name)
+            if relation.name in fields:
+                message = f"relation {name}.{relation.name} has the same name as a field of {name}"
+                self.problem(f"{message}; rename one of them", relation)
+            self.check_relation(model, relation)
+
+    def check_field(self, model: str, field: RawEntry) -> None:
+        what = f"field {model}.{field.name}"
+        options = self.options(field, field.options, FIELD_KEYS, what)
+        if "type" not in field.options:
+            self.problem(f"{what} has no type; add type: one of {', '.join(FIELD_TYPES)}", field)
+        kind = options.get("type")
+        if not isinstance(kind, str):
+            return
+        for option, types in TYPE_OPTIONS.items():
+            if options.get(option, False) is not False and kind not in types:
+                message = f"option '{option}' of {what} needs type {_either(types)}, not {kind}"
+                self.problem(message, field, option)
+        if kind == "enum" and "values" not in field.options:
+            self.problem(f"enum {what} needs values: a non-empty list of strings", field)
+        precision, scale = options.get("precision", DEFAULT_PRECISION), options.get("scale")
+        if (
+            kind == "decimal"
+            and isinstance(precision, int)
+            and isinstance(scale, int)
+            and scale > precision
+        ):
+            self.problem(
+                f"scale {scale} of {what} is larger than its precision {precision}", field, "scale"
+            )
+        if options.get("primary_key") is True and options.get("nullable") is True:
+            self.problem(f"primary key {what} cannot be nullable", field, "nullable")
+        if "default" in options:
+            wrong = _default_problem(what, kind, options["default"], options)
+            if wrong:
+                self.problem(wrong, field, "default")
+        if "references" in options:
+            self.check_reference(model, field, kind, options["references"])
+
+    def check_reference(self, model: str, field: RawEntry, kind: str, reference: object) -> None:
+        what = f"field {model}.{field.name}"
+        options = self.options(
+            field, reference, REFERENCE_KEYS, f"the references of {what}", "references"
+        )
+        target = options.get("model")
+        if not isinstance(reference, dict) or "model" not in reference:
+            self.problem(
+                f"the references of {what} need model: the model it points at", field, "references"
+            )
+        if not isinstance(target, str):
+            return
+        if target not in self.models:
+            message = f"{what} references unknown model '{target}'; known models: {', '.join(sorted(self.models))}"
+            self.problem(message, field, "references")
+            return
+        column = options.get("field", primary_key_name(self.models[target]))
+        if isinstance(column, str) and column not in self.columns(target):
+            self.problem(
+                f"{what} references {target}.{column}, but {target} has no field '{column}'",
+                field,
+                "references",
+            )
+            return
+        found = next((f for f in self.models[target].fields if f.name == column), None)
+        other = found.options.get("type") if found else None
+        if isinstance(other, str) and other in FIELD_TYPES and other != kind:
+            message = f"{what} is {kind} but references {target}.{column}, which is {other}"
+            self.problem(f"{message}; give both the same type", field, "references")
+
+    def check_index(self, model: RawModel, index: RawEntry) -> None:
+        what = f"an index of model {model.name}"
+        options = self.options(index, index.options, INDEX_KEYS, what)
+        if "columns" not in index.options:
+            self.problem(f"{what} has no columns; add columns: a list of field names", index)
+        columns = options.get("columns")
+        known = self.columns(model.name)
+        for column in columns if isinstance(columns, list) else ():
+            if column not in known:
+                message = (
+                    f"{what} names unknown column '{column}'; its columns are: {', '.join(known)}"
+                )
+                self.problem(message, index, "columns")
+
+    def check_relation(self, model: RawModel, relation: RawEntry) -> None:
+        this = model.name
+        what = f"relation {this}.{relation.name}"
+        options = self.options(relation, relation.options, RELATION_KEYS, what)
+        for required in ("kind", "model"):
+            if required not in relation.options:
+                self.problem(f"{what} has no {required}; add {required}: ...", relation)
+        kind, other = options.get("kind"), options.get("model")
+        if not isinstance(kind, str) or not isinstance(other, str):
+            return
+        for key in ("other_key", "local_key", "through"):
+            if key in options and key not in KIND_KEYS[kind]:
+                allowed = ", ".join((*KIND_KEYS[kind], "on_delete", "on_update"))
+                message = (
+                    f"option '{key}' does not apply to {kind} ({what}); {kind} takes: {allowed}"
+                )
+                self.problem(message, relation, key)
+        if other not in self.models:
+            message = f"{what} points to unknown model '{other}'; known models: {', '.join(sorted(self.models))}"
+            self.problem(message, relation, "model")
+            return
+        keys = relation_keys(
+            kind, this, other, primary_key_name(model), primary_key_name(self.models[other])
+        )
+        keys.update((k, v) for k, v in options.items() if k in keys and isinstance(v, str))
+        head = f"{what} ({kind} {other})"
+        for key, owner in KIND_KEYS[kind].items():
+            name, target = keys[key], {"this": this, "other": other}.get(owner)
+            if name is not None and target is not None and name not in self.columns(target):
+                message = f"{head} needs field {target}.{name}, which does not exist"
+                self.problem(f"{message}; add the field or set {key}", relation, key)
+        if kind == "belongs_to_many":
+            self.check_pivot(relation, head, keys)
+
+    def check_pivot(self, relation: RawEntry, head: str, keys: dict[str, str | None]) -> None:
+        if keys["foreign_key"] == keys["other_key"]:
+            message = f"{head} uses '{keys['foreign_key']}' as both foreign_key and other_key"
+            self.problem(f"{message}; set them apart", relation)
+        pivot = next((m for m in self.models.values() if _table(m) == keys["through"]), None)
+        if pivot is None:
+            return
+        for key in ("foreign_key", "other_key"):
+            name = keys[key]
+            if name not in self.columns(pivot.name):
+                message = f"{head} goes through table '{keys['through']}', whose model {pivot.name} has no field '{name}'"
+                self.problem(f"{message}; add the field or set {key}", relation, key)
+
+
+def _option_problem(key: str, value: object, allowed: tuple[str, ...], what: str) -> str | None:
+    if key not in allowed:
+        return f"unknown option '{key}' in {what}; allowed: {', '.join(allowed)}"
+    if key == "type":
+        known = ", ".join(FIELD_TYPES)
+        return (
+            None
+            if value in FIELD_TYPES
+            else f"unknown type {show(value)} for {what}; known types: {known}"
+        )
+    if key == "kind":
+        known = ", ".join(RELATION_KINDS)
+        return (
+            None
+            if value in RELATION_KINDS
+            else f"unknown relation kind {show(value)} in {what}; known kinds: {known}"
+        )
+    accepts, wanted = _SHAPES[key]
+    return (
+        None if accepts(value) else f"option '{key}' of {what} must be {wanted}, not {show(value)}"
+    )
+
+
+def _table(model: RawModel) -> str:
+    table = model.options.get("table")
+    return table if isinstance(table, str) else table_name(model.name)
+
+
+def _default_problem(what: str, kind: str, value: object, options: dict[str, object]) -> str | None:
+    """Why ``value`` cannot be the default of field ``what`` of type ``kind``."""
+    if value is None:
+        nullable = options.get("nullable") is True
+        return None if nullable else f"default null of {what} needs nullable: true"
+    if kind in NO_LITERAL_TYPES:
+        return f"{what} is {kind}: its default can only be null (the schema has no {kind} literal)"
+    if kind == "enum":
+        values = options.get("values")
+        if isinstance(values, list) and value not in values:
+            return f"default {show(value)} of {what} is not one of its values: {', '.join(values)}"
+        return None
+    fits = {
+        "bool": isinstance(value, bool),
+        "float": _int(value) or isinstance(value, float),
+        "decimal": _int(value) or isinstance(value, float | Decimal) or _decimal_text(value),
+        "str": isinstance(value, str),
+        "text": isinstance(value, str),
+    }.get(kind, _int(value))
+    if not fits:
+        return f"default {show(value)} of {what} does not fit its type {kind}"
+    length = options.get("max_length")
+    if isinstance(value, str) and isinstance(length, int) and len(value) > length:
+        return f"default {show(value)} of {what} is longer than its max_length {length}"
+    return None
+
+
+def _decimal_text(value: object) -> bool:
+    try:
+        return isinstance(value, str) and Decimal(value).is_finite()
+    except InvalidOperation:
+        return False

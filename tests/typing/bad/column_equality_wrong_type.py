@@ -1,0 +1,26 @@
+"""``==`` / ``!=`` with a value of the wrong type.
+
+mypy falls back to the right operand's ``__eq__`` (``int.__eq__(object) -> bool``), so the
+comparison itself is typed ``bool`` rather than ``Condition``: the error is reported where
+that ``bool`` is used as a condition (``where``, ``&``, ``|``).
+"""
+
+from __future__ import annotations
+
+from blog import Post, User, UserQuery
+
+
+def named_three() -> UserQuery:
+    return User.query().where(User.c.name == 3)  # E: arg-type
+
+
+def not_yes() -> UserQuery:
+    return User.query().where(User.c.active != "yes")  # E: arg-type
+
+
+def combined() -> UserQuery:
+    return User.query().where((User.c.id > 1) & (User.c.name == 3))  # E: operator
+
+
+def column_against_column() -> UserQuery:
+    return User.query().where(User.c.id == Post.c.title)  # E: operator
