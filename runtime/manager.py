@@ -19,6 +19,7 @@ from .dialects import get_dialect
 from .dialects.base import Dialect, DriverConnection
 from .errors import ConfigurationError, DatabaseConnectionError, JadugarError
 from .events import EventEmitter, Handler
+from .models import registry as model_registry
 from .pool import ConnectionPool, PoolStatus
 from .query.query_builder import QueryBuilder
 from .transaction import Transaction, run_in_transaction
@@ -112,6 +113,7 @@ class DatabaseManager:
             self._wire_pool_events(pool)
         await pool.open()
         self._pool = pool
+        model_registry.became_connected(self)
         self.events.emit("connect", {"engine": self.dialect.name})
 
     def _wire_pool_events(self, pool: ConnectionPool[DriverConnection]) -> None:
@@ -128,6 +130,7 @@ class DatabaseManager:
 
     async def disconnect(self) -> None:
         pool, self._pool = self._pool, None
+        model_registry.became_disconnected(self)
         if pool is not None:
             await pool.close()
             self.events.emit("disconnect", {"engine": self.dialect.name})

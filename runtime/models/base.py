@@ -49,8 +49,9 @@ class Model(BaseModel):
 
     # ---- binding ---------------------------------------------------------------------
     @classmethod
-    def bind(cls, manager: DatabaseManager) -> None:
-        """Run this model's queries on ``manager`` instead of the connected default."""
+    def bind(cls, manager: DatabaseManager | None) -> None:
+        """Run this model's queries on ``manager`` instead of the connected default
+        (``None`` goes back to the default)."""
         registry.bind_model(cls, manager)
 
     @classmethod

@@ -27,7 +27,10 @@ class KeyedDelete(Generic[K]):
 
     def __get__(
         self, obj: Model | None, owner: type[Model]
-    ) -> Callable[[K], Coroutine[object, object, None]] | Callable[[], Coroutine[object, object, None]]:
+    ) -> (
+        Callable[[K], Coroutine[object, object, None]]
+        | Callable[[], Coroutine[object, object, None]]
+    ):
         if obj is None:
             return owner._delete_key
         return obj._delete_row

@@ -31,13 +31,20 @@ def related(model: type[Model], name: str) -> type[Model]:
     return found
 
 
-def bind(manager: DatabaseManager, package: str = "") -> None:
-    """Route every model of ``package`` (all packages when empty) to ``manager``."""
-    _bound[package] = manager
+def bind(manager: DatabaseManager | None, package: str = "") -> None:
+    """Route every model of ``package`` (all packages when empty) to ``manager``;
+    ``None`` undoes it."""
+    if manager is None:
+        _bound.pop(package, None)
+    else:
+        _bound[package] = manager
 
 
-def bind_model(model: type[Model], manager: DatabaseManager) -> None:
-    _by_model[model] = manager
+def bind_model(model: type[Model], manager: DatabaseManager | None) -> None:
+    if manager is None:
+        _by_model.pop(model, None)
+    else:
+        _by_model[model] = manager
 
 
 def became_connected(manager: DatabaseManager) -> None:

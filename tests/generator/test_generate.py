@@ -127,3 +127,31 @@ def test_generated_package_imports_and_passes_mypy_strict(project: Path) -> None
          str(project / "out" / "shop")]
     )  # fmt: skip
     assert status == 0, out + err
+
+
+TAG_YAML = """\
+models:
+  Tag:
+    description: A label on posts.
+    fields:
+      id: {type: int, primary_key: true, auto_increment: true}
+      name: {type: str, max_length: 50, unique: true}
+    relations:
+      posts: {kind: belongs_to_many, model: Post, through: post_tags, foreign_key: tag_id,
+              other_key: post_id}
+"""
+
+
+def test_yaml_and_pydantic_forms_generate_the_same_code(project: Path) -> None:
+    from_python = generate(project / "schemas", project / "py", "shop", root=project)
+    (project / "schemas" / "tags.py").unlink()
+    (project / "schemas" / "tags.yaml").write_text(TAG_YAML)
+    from_yaml = generate(project / "schemas", project / "yaml", "shop", root=project)
+    assert from_python.written and from_yaml.written
+    python_files, yaml_files = _files(project / "py" / "shop"), _files(project / "yaml" / "shop")
+    assert python_files.keys() == yaml_files.keys()
+    for name in python_files:  # all equal but the header line naming the source file
+        a, b = python_files[name].split(b"\n")[1:], yaml_files[name].split(b"\n")[1:]
+        assert a == b, f"{name} differs"
+    assert b"schemas/tags.py" in python_files["tag.py"].split(b"\n")[0]
+    assert b"schemas/tags.yaml" in yaml_files["tag.py"].split(b"\n")[0]

@@ -14,13 +14,13 @@ from blog import Comment, Post, Profile, Tag, User
 from jadugar import DatabaseManager, NotFoundError, RelationNotLoadedError, ValidationError
 
 from .blog_tables import create_blog_tables, drop_blog_tables
+from .conftest import MakeDb
 
 
 @pytest.fixture
 async def blog(db: DatabaseManager, engine: str) -> AsyncIterator[DatabaseManager]:
+    """The blog tables on ``db``, the manager the models use by default (the connected one)."""
     await create_blog_tables(engine, db)
-    for model in (User, Profile, Post, Comment, Tag):
-        model.bind(db)
     try:
         yield db
     finally:
@@ -194,3 +194,35 @@ async def test_hard_delete_without_soft_deletes(blog: DatabaseManager) -> None:
     tag = await Tag.create(name="gone")
     await Tag.delete(tag.id)
     assert await Tag.query().with_trashed().count() == 0
+
+
+async def test_model_calls_in_a_transaction_roll_back_together(blog: DatabaseManager) -> None:
+    ada = await _user("Ada")
+    with pytest.raises(RuntimeError, match="boom"):
+        async with blog.transaction():
+            await Post.create(user_id=ada.id, title="Draft")
+            await User.update(ada.id, name="Changed")
+            raise RuntimeError("boom")
+    assert await Post.query().count() == 0
+    assert (await User.find(ada.id)).name == "Ada"
+
+
+async def test_bind_routes_a_model_to_another_manager(
+    blog: DatabaseManager, make_db: MakeDb
+) -> None:
+    other = await make_db()
+    await _user("Ada")
+    Tag.bind(other)
+    try:
+        assert Tag.query()._builder._session.manager is other
+        assert User.query()._builder._session.manager is blog
+    finally:
+        Tag.bind(None)
+    assert Tag.query()._builder._session.manager is blog
+
+
+async def test_unbound_and_unconnected_models_say_what_to_do() -> None:
+    from jadugar.errors import DatabaseConnectionError
+
+    with pytest.raises(DatabaseConnectionError, match=r"connect a DatabaseManager first"):
+        await User.find(1)
