@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -120,8 +120,12 @@ class Session:
             finally:
                 await pool.release(conn)
 
-    async def fetch(self, compiled: CompiledQuery, timeout: float | None) -> list[Row]:
-        sql, params = compiled.sql, compiled.params
+    def fetch(self, compiled: CompiledQuery, timeout: float | None) -> Awaitable[list[Row]]:
+        return self.fetch_sql(compiled.sql, compiled.params, timeout)
+
+    async def fetch_sql(
+        self, sql: str, params: tuple[Any, ...], timeout: float | None
+    ) -> list[Row]:
         manager = self.manager
         if timeout is None:
             timeout = manager.default_timeout
@@ -150,14 +154,16 @@ class Session:
                     exc.sql = sql
                 raise
             finally:
-                await pool.release(conn)
+                reset = pool.release_nowait(conn)  # no coroutine unless it must roll back
+                if reset is not None:
+                    await asyncio.shield(reset)
             await asyncio.sleep(manager.options.retry_options.delay(1))
 
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
 
         return await self._run(
-            compiled, timeout, call, retry_safe=True, attempts_made=attempts_made
+            CompiledQuery(sql, params), timeout, call, retry_safe=True, attempts_made=attempts_made
         )
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
@@ -174,7 +180,7 @@ class Session:
         self,
         table: tree.TableRef,
         columns: tuple[str, ...],
-        rows: tuple[tuple[Any, ...], ...],
+        rows: Sequence[tuple[Any, ...]],
         returning: tuple[str, ...],
         on_conflict: tree.OnConflict | None,
         timeout: float | None,

@@ -58,6 +58,7 @@ CLOSE_TIMEOUT = 2.0  # seconds allowed for a polite close before the connection 
 PING_TIMEOUT = 5.0  # upper bound of a liveness ping (also bounded by create_timeout)
 WAIT_SAMPLES = 1024  # acquire wait times kept for the percentiles
 REFILL_BACKOFF = 1.0  # seconds the reaper waits after a failed opening before refilling to min
+_CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution  # as asyncio's loop uses
 
 
 C = TypeVar("C", bound=PooledConnection)
@@ -143,6 +144,11 @@ class ConnectionPool(Generic[C]):
         self._in_use: dict[int, C] = {}  # checked out (or being pinged), by id()
         self._resetting: dict[int, C] = {}  # released mid-transaction, rolling back
         self._waiters: deque[asyncio.Future[C]] = deque()
+        # acquire deadlines of the waiters: one shared timer, armed for the earliest (a
+        # timer per waiter costs a heap push and a cancel on every contended acquire)
+        self._deadlines: dict[asyncio.Future[C], tuple[float, float]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
         self._stale: set[int] = set()  # in use at clear(): destroyed when released
         self._generation = 0  # bumped by clear(); connections opened before are not kept
         self._size = 0  # open + opening: never above max
@@ -219,6 +225,7 @@ class ConnectionPool(Generic[C]):
         self._closed = True
         if not self._opened:
             return
+        self._disarm()
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
@@ -284,7 +291,44 @@ class ConnectionPool(Generic[C]):
                     self._call_hook(self.on_acquire, conn)
                 return conn
             idle.append(conn)  # needs a ping or must go: the slow path sees to it
-        return await self._acquire_slow(timeout)
+            return await self._acquire_slow(timeout)
+        if self._closed or not self._opened:
+            return await self._acquire_slow(timeout)
+        # Every connection is busy: queue up, first come first served. Inline (no helper
+        # coroutine): under load this is the common case.
+        start = self._time()
+        loop = self._loop
+        assert loop is not None
+        fut: asyncio.Future[C] = loop.create_future()
+        self._waiters.append(fut)
+        self._maybe_grow()
+        if timeout is None:
+            timeout = self._acquire_timeout
+        if timeout is not None:
+            deadline = start + timeout
+            self._deadlines[fut] = (deadline, timeout)
+            if deadline < self._timer_at:
+                self._arm(deadline)
+        try:
+            conn = await fut
+        except BaseException:
+            if not fut.done() or fut.cancelled():
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            elif fut.exception() is None:
+                # Handed a connection just as we were cancelled: it goes back, not astray.
+                conn = fut.result()
+                del self._in_use[id(conn)]
+                self._hand_out(conn)
+            raise
+        finally:
+            if timeout is not None:
+                del self._deadlines[fut]
+        self._acquires += 1
+        self._waits.append((self._time() - start) * 1000.0)
+        if self.on_acquire is not None:
+            self._call_hook(self.on_acquire, conn)
+        return conn
 
     def connection(self, timeout: float | None = None) -> _ConnectionContext[C]:
         """``async with pool.connection() as conn:`` acquire, then release on any exit."""
@@ -293,10 +337,17 @@ class ConnectionPool(Generic[C]):
     async def release(self, conn: C) -> None:
         """Give a connection back. A broken one is destroyed; one inside a transaction is
         rolled back first (shielded: it completes even if this task is cancelled)."""
+        reset = self.release_nowait(conn)
+        if reset is not None:
+            await asyncio.shield(reset)
+
+    def release_nowait(self, conn: C) -> asyncio.Task[None] | None:
+        """:meth:`release` without a coroutine, for hot paths: None when the connection is
+        back (or destroyed), else the rollback task to await (through ``asyncio.shield``)."""
         key = id(conn)
         if self._in_use.pop(key, None) is None:
             self._not_ours(conn, key)
-            return
+            return None
         self._releases += 1
         if self.on_release is not None:
             self._call_hook(self.on_release, conn)
@@ -310,8 +361,7 @@ class ConnectionPool(Generic[C]):
             self._discard(conn, graceful=not conn.broken)
         elif dirty:
             self._resetting[key] = conn
-            task = self._spawn(self._reset(conn), "jadugar-pool-reset")
-            await asyncio.shield(task)
+            return self._spawn(self._reset(conn), "jadugar-pool-reset")
         else:
             now = self._time()
             conn.last_used = now
@@ -319,6 +369,7 @@ class ConnectionPool(Generic[C]):
                 self._discard(conn, graceful=True)
             else:
                 self._hand_out(conn)
+        return None
 
     # -- observation ---------------------------------------------------------------------------
 
@@ -349,6 +400,7 @@ class ConnectionPool(Generic[C]):
     # -- internals: acquiring --------------------------------------------------------------
 
     async def _acquire_slow(self, timeout: float | None) -> C:
+        """``acquire`` when the pool is not open, or idle connections need a check first."""
         if self._closed or not self._opened:
             state = "closed" if self._closed else "not open: call `await pool.open()` first"
             raise JadugarError(f"pool '{self.name}' for {self.describe} is {state}")
@@ -357,30 +409,7 @@ class ConnectionPool(Generic[C]):
             conn = self._idle.pop()
             if await self._checked_out(conn):
                 return self._acquired(conn, start)
-        loop = self._loop
-        assert loop is not None
-        fut: asyncio.Future[C] = loop.create_future()
-        self._waiters.append(fut)
-        self._maybe_grow()
-        if timeout is None:
-            timeout = self._acquire_timeout
-        timer = None if timeout is None else loop.call_later(timeout, self._expire, fut, timeout)
-        try:
-            conn = await fut
-        except BaseException:
-            if not fut.done() or fut.cancelled():
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
-            elif fut.exception() is None:
-                # Handed a connection just as we were cancelled: it goes back, not astray.
-                conn = fut.result()
-                del self._in_use[id(conn)]
-                self._hand_out(conn)
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-        return self._acquired(conn, start)
+        return await self.acquire(timeout)  # none usable: queue up
 
     def _acquired(self, conn: C, start: float) -> C:
         self._acquires += 1
@@ -417,8 +446,39 @@ class ConnectionPool(Generic[C]):
         conn.last_used = self._time()
         return True
 
+    def _arm(self, deadline: float) -> None:
+        """(Re)arm the shared waiter timer for ``deadline`` (loop time)."""
+        loop = self._loop
+        assert loop is not None
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_at(deadline, self._expire_due)
+        self._timer_at = deadline
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = math.inf
+
+    def _expire_due(self) -> None:
+        """Timer callback: fail the waiters whose deadline has passed, re-arm for the next."""
+        self._timer = None
+        self._timer_at = math.inf
+        now = self._time() + _CLOCK_RESOLUTION  # the loop runs a timer up to this early
+        following = math.inf
+        for fut, (deadline, timeout) in list(self._deadlines.items()):
+            if fut.done():
+                continue
+            if deadline <= now:
+                self._expire(fut, timeout)
+            elif deadline < following:
+                following = deadline
+        if following < self._timer_at:
+            self._arm(following)
+
     def _expire(self, fut: asyncio.Future[C], timeout: float) -> None:
-        """Timer callback: the waiter behind ``fut`` ran out of time."""
+        """The waiter behind ``fut`` ran out of time."""
         if fut.done():
             return
         waiting = len(self._waiters)

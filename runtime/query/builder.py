@@ -19,6 +19,7 @@ from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_re
 from .expressions import SqlExpr
 from .result import QueryResult
 from .values import (
+    SCALAR_SET,
     check_scalar,
     check_writable,
     checked_rows,
@@ -51,14 +52,16 @@ class TableQueryBuilder:
         "_session",
         "_table",
         "_timeout",
-        "_where",
+        "_where_node",
+        "_wkey",
+        "_wparams",
     )
 
     def __init__(self, session: Session, table: str | tree.TableRef) -> None:
         self._session = session
         self._table = table if isinstance(table, tree.TableRef) else _table_ref(table)
         self._columns: tuple[tree.Expr, ...] = ()
-        self._where: tree.Expr | None = None
+        self._where_node: tree.Expr | None = None
         self._joins: tuple[tree.Join, ...] = ()
         self._group_by: tuple[tree.Expr, ...] = ()
         self._having: tree.Expr | None = None
@@ -68,6 +71,12 @@ class TableQueryBuilder:
         self._distinct = False
         self._all_rows = False
         self._timeout: float | None = None
+        # The where condition: equalities (the hot case) are kept as their shape, a column
+        # name or a tuple of them, with the values apart (_wparams, in binding order); the
+        # tree is built only when asked for (_where), and a repeated query finds its SQL by
+        # shape. None: no condition; _UNTRACKED: any other condition, in _where_node.
+        self._wkey: Any = None
+        self._wparams: tuple[Any, ...] = ()
 
     def _copy(self) -> TableQueryBuilder:
         # spelled out: this runs for every builder call, and a loop over __slots__ costs 3x
@@ -75,7 +84,7 @@ class TableQueryBuilder:
         new._session = self._session
         new._table = self._table
         new._columns = self._columns
-        new._where = self._where
+        new._where_node = self._where_node
         new._joins = self._joins
         new._group_by = self._group_by
         new._having = self._having
@@ -85,10 +94,24 @@ class TableQueryBuilder:
         new._distinct = self._distinct
         new._all_rows = self._all_rows
         new._timeout = self._timeout
+        new._wkey = self._wkey
+        new._wparams = self._wparams
         return new
 
     def _blank(self) -> TableQueryBuilder:
         return TableQueryBuilder(self._session, self._table)
+
+    @property
+    def _where(self) -> tree.Expr | None:
+        node = self._where_node
+        if node is None and self._wkey is not None:  # equalities not built into a tree yet
+            node = self._where_node = _equalities(self._wkey, self._wparams)
+        return node
+
+    @_where.setter
+    def _where(self, node: tree.Expr | None) -> None:
+        self._where_node = node
+        self._wkey = None if node is None else _UNTRACKED
 
     # ---- building --------------------------------------------------------------------
     def select(self, *columns: str | SqlExpr) -> TableQueryBuilder:
@@ -106,6 +129,25 @@ class TableQueryBuilder:
 
     def where(self, *args: WhereArg) -> TableQueryBuilder:
         new = self._copy()
+        if len(args) == 1:
+            arg = args[0]
+            if type(arg) is dict and len(arg) == 1:  # where({"id": 5}): the hot case
+                ((key, value),) = arg.items()
+                if type(key) is str and type(value) in SCALAR_SET:
+                    known = self._wkey
+                    if known is None:
+                        new._wkey = key
+                        new._wparams = (value,)
+                    elif known is _UNTRACKED:
+                        new._where = _and(
+                            self._where_node,
+                            tree.Compare(tree.ColumnRef(key), "=", tree.Value(value)),
+                        )
+                    else:
+                        new._wkey = (*known, key) if type(known) is tuple else (known, key)
+                        new._wparams = (*self._wparams, value)
+                        new._where_node = None
+                    return new
         new._where = _and(self._where, condition_from(args, self))
         return new
 
@@ -226,8 +268,32 @@ class TableQueryBuilder:
         return self._compiled(self._limit)
 
     def _compiled(self, limit: int | None) -> CompiledQuery:
-        # straight from the parts: a cached shape needs no Select node (the hot path)
-        return self._session.compiler.compile_select(
+        """The statement with ``limit`` (``first()`` asks for 1)."""
+        compiler = self._session.compiler
+        wkey = self._wkey
+        if (
+            wkey is not _UNTRACKED
+            and not self._columns
+            and not self._joins
+            and not self._group_by
+            and self._having is None
+            and not self._order_by
+        ):
+            # the hot path: a table filtered by equalities (or not at all), its SQL found by
+            # the builder's shape: no tree, no compiler
+            table = self._table
+            key = (table.name, table.alias, wkey, limit, self._offset, self._distinct)
+            sql = compiler.builder_sql.get(key)
+            if sql is not None:
+                return CompiledQuery(sql, self._wparams)
+            compiled = compiler.compile_select(
+                table, (), self._where, (), (), None, (), limit, self._offset, self._distinct
+            )
+            if compiled.params == self._wparams:  # (always: the shape keeps the bind order)
+                compiler.remember_builder_sql(key, compiled.sql)
+            return compiled
+        # straight from the parts: a cached shape needs no Select node
+        return compiler.compile_select(
             self._table,
             self._columns,
             self._where,
@@ -242,7 +308,7 @@ class TableQueryBuilder:
 
     # ---- reading ---------------------------------------------------------------------
     async def all(self) -> list[Row]:
-        return await self._session.fetch(self.to_sql(), self._timeout)
+        return await self._session.fetch(self._compiled(self._limit), self._timeout)
 
     async def first(self) -> Row | None:
         rows = await self._session.fetch(self._compiled(1), self._timeout)
@@ -346,11 +412,13 @@ class TableQueryBuilder:
                 raise TypeError(f"column names must be str, got {type(column).__name__}")
         if not rows:
             return InsertQuery(self, names, (), bulk=True)
+        compiler = self._session.compiler
         if columns is None:
-            values = rows_as_tuples(cast("Sequence[Mapping[str, Any]]", rows), names)
+            dicts = cast("Sequence[Mapping[str, Any]]", rows)
+            # read lazily where the values go to the driver as they are
+            values = rows_as_tuples(dicts, names, lazy=compiler.driver_checks_values)
         else:
             values = sequences_as_tuples(cast("Sequence[Sequence[Any]]", rows), names)
-        compiler = self._session.compiler
         if not compiler.driver_checks_values:
             encode = compiler.adapt_json if compiler.encodes_json else None
             values = checked_rows(values, names, encode)
@@ -395,6 +463,21 @@ class TableQueryBuilder:
 
     def delete(self) -> DeleteQuery:
         return DeleteQuery(self)
+
+
+_UNTRACKED = object()  # TableQueryBuilder._wkey: a where condition other than equalities
+
+
+def _equalities(key: str | tuple[str, ...], params: tuple[Any, ...]) -> tree.Expr:
+    """The tree of ``where({col: value})`` calls, as the builder would have built it."""
+    if type(key) is str:
+        return tree.Compare(tree.ColumnRef(key), "=", tree.Value(params[0]))
+    return tree.And(
+        tuple(
+            tree.Compare(tree.ColumnRef(k), "=", tree.Value(v))
+            for k, v in zip(key, params, strict=True)
+        )
+    )
 
 
 def _non_negative_int(value: int, what: str) -> int:

@@ -77,6 +77,9 @@ class SqlCompiler:
         self._quoted: dict[str, str] = {}
         self._insert_sql: dict[tuple[Any, ...], CompiledQuery] = {}
         self._select_sql: dict[tuple[Any, ...], str] = {}
+        # SELECT text by a builder's own shape key (TableQueryBuilder._compiled): filled
+        # and read by the builder, so a repeated lookup skips building the tree's key too
+        self.builder_sql: dict[tuple[Any, ...], str] = {}
         self._visitors: dict[type[tree.Node], Callable[[Any, _State], None]] = {
             tree.ColumnRef: self._visit_column,
             tree.Value: self._visit_value,
@@ -219,6 +222,11 @@ class SqlCompiler:
                 self._select_sql.clear()
             self._select_sql[key] = compiled.sql
         return compiled
+
+    def remember_builder_sql(self, key: tuple[Any, ...], sql: str) -> None:
+        if len(self.builder_sql) >= 1024:
+            self.builder_sql.clear()
+        self.builder_sql[key] = sql
 
     def _compile(self, node: tree.Node) -> CompiledQuery:
         state = _State()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import operator
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast, overload
 
 SCALAR_TYPES: tuple[type, ...] = (
     str,
@@ -66,20 +67,29 @@ _WRITABLE_TYPES = frozenset(t for t in SCALAR_TYPES if t is not enum.Enum) | {
 
 
 def rows_as_tuples(
-    rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]
-) -> tuple[tuple[Any, ...], ...]:
+    rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...], *, lazy: bool = False
+) -> Sequence[tuple[Any, ...]]:
     """Rows (mappings with exactly ``columns`` as keys) as value tuples. The common case
-    (plain dicts) runs in C: one ``itemgetter`` per row."""
+    (plain dicts) runs in C: one scan of the types, one of the sizes, then one
+    ``itemgetter`` call per row (a missing key raises there).
+
+    ``lazy``: plain dicts are only checked here (their keys, in one more scan) and read as
+    tuples when the rows are used (``DictRows``): no copy of every row up front, which
+    for a bulk load costs more than the check (the new tuples also wake the collector)."""
     width = len(columns)
     if set(map(type, rows)) != {dict} or set(map(len, rows)) != {width}:
         for index, row in enumerate(rows):
             if not isinstance(row, Mapping) or len(row) != width:
                 _bad_row(index, row, columns)
+    elif lazy and width > 1 and set().union(*rows) == set(columns):
+        # every row: a dict of `width` keys, all among the `width` columns: exactly them
+        return DictRows(tuple(rows), columns)
     try:
         if width == 1:
             (only,) = columns
-            return tuple((row[only],) for row in rows)
-        return tuple(map(itemgetter(*columns), rows))
+            return tuple([(row[only],) for row in rows])
+        # a list first: tuple(map(...)) cannot size itself and regrows as it goes
+        return tuple([*map(itemgetter(*columns), rows)])
     except KeyError:
         for index, row in enumerate(rows):
             if any(c not in row for c in columns):
@@ -87,12 +97,55 @@ def rows_as_tuples(
         raise
 
 
+class DictRows(Sequence[tuple[Any, ...]]):
+    """Dicts with exactly ``columns`` as keys (``rows_as_tuples`` checked), seen as the
+    tuples of their values in ``columns`` order, each made as it is read."""
+
+    __slots__ = ("_get", "_rows", "columns")
+
+    def __init__(self, rows: tuple[Mapping[str, Any], ...], columns: tuple[str, ...]) -> None:
+        if len(columns) < 2:
+            raise ValueError("DictRows needs two columns or more")
+        self._rows = rows
+        self.columns = columns
+        self._get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*columns)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> DictRows: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | DictRows:
+        if isinstance(index, slice):
+            return DictRows(self._rows[index], self.columns)
+        return self._get(self._rows[index])
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return map(self._get, self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DictRows | tuple | list):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DictRows({len(self)} rows of {', '.join(self.columns)})"
+
+
 def sequences_as_tuples(
     rows: Sequence[Sequence[Any]], columns: tuple[str, ...]
-) -> tuple[tuple[Any, ...], ...]:
-    """Rows given as sequences of values in ``columns`` order, each checked for width."""
+) -> Sequence[tuple[Any, ...]]:
+    """Rows given as sequences of values in ``columns`` order, each checked for width.
+    Tuples are taken as they are (no copy of a row); lists become tuples."""
     width = len(columns)
-    if set(map(len, rows)) != {width} or not {tuple, list} >= set(map(type, rows)):
+    types = set(map(type, rows))
+    if set(map(len, rows)) != {width} or not {tuple, list} >= types:
         for index, row in enumerate(rows):
             if isinstance(row, str | bytes | Mapping) or not isinstance(row, Sequence):
                 raise TypeError(
@@ -104,14 +157,17 @@ def sequences_as_tuples(
                     f"insert_many() row {index} has {len(row)} values for the {width} "
                     f"columns ({', '.join(columns)})"
                 )
-    return tuple(row if type(row) is tuple else tuple(row) for row in rows)
+    elif types == {tuple}:  # the bulk-load fast path: nothing to convert
+        tuples = cast("Sequence[tuple[Any, ...]]", rows)
+        return tuples if type(tuples) is tuple else tuple(tuples)
+    return tuple([row if type(row) is tuple else tuple(row) for row in rows])
 
 
 def checked_rows(
-    values: tuple[tuple[Any, ...], ...],
+    values: Sequence[tuple[Any, ...]],
     columns: tuple[str, ...],
     encode_json: Callable[[Any], Any] | None = None,
-) -> tuple[tuple[Any, ...], ...]:
+) -> Sequence[tuple[Any, ...]]:
     """Every value checked as by ``check_writable`` (one scan of the value types, in C,
     for the common case) and dict/list values passed through ``encode_json`` when given."""
     types = set(map(type, chain.from_iterable(values)))

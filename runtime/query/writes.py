@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import UnsafeQueryError
 from . import tree
@@ -45,7 +45,7 @@ class InsertQuery:
         self,
         base: TableQueryBuilder,
         columns: tuple[str, ...],
-        rows: tuple[tuple[Any, ...], ...],
+        rows: Sequence[tuple[Any, ...]],
         *,
         bulk: bool = False,
         returning: tuple[str, ...] | None = None,
@@ -78,7 +78,7 @@ class InsertQuery:
 
     def _node_rows(self) -> tuple[tuple[tree.Expr, ...], ...]:
         if not self._bulk:
-            return self.rows
+            return cast("tuple[tuple[tree.Expr, ...], ...]", self.rows)
         return tuple(tuple(tree.Value(v) for v in row) for row in self.rows)
 
     def _returning_columns(self) -> tuple[str, ...]:

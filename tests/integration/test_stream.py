@@ -92,7 +92,9 @@ async def test_stream_yields_every_row_in_order_in_flat_memory(
     del rows
 
     assert stream_blocks < 0.25 * all_blocks, (stream_blocks, all_blocks)
-    assert stream_rss < 0.25 * all_rss, (stream_rss, all_rss)
+    # RSS is coarse: late in a long test run, all() may reuse memory the process already
+    # holds, so the ceiling is also absolute (the 200k rows of all() take far more than 16 MB)
+    assert stream_rss < max(0.25 * all_rss, 16 * 2**20), (stream_rss, all_rss)
 
 
 async def test_stream_of_filtered_and_empty_queries(db: DatabaseManager, tables: Tables) -> None:

