@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -51,6 +52,7 @@ from .jadugar_side import JadugarSide
 
 ENGINES = ("postgres", "mysql", "sqlite")
 WORKLOADS = ("fetch", "lookups", "insert_many", "insert_tuples", "concurrent")
+GENERATE = "generate"  # code generation, no database: bench/generation.py; only on request
 DEFAULT_URLS = {
     "postgres": "postgresql://postgres@127.0.0.1:5432/test",
     "mysql": "mysql://root@127.0.0.1:3306/test",
@@ -212,7 +214,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         return parse
 
     parser.add_argument("--engines", type=names(ENGINES), default=ENGINES, help="comma list")
-    parser.add_argument("--workloads", type=names(WORKLOADS), default=WORKLOADS, help="comma list")
+    parser.add_argument(
+        "--workloads",
+        type=names((*WORKLOADS, GENERATE)),
+        default=WORKLOADS,
+        help="comma list; generate (alone): the code generation benchmark",
+    )
     parser.add_argument("--repeat", type=int, default=15, help="timed pairs per workload")
     parser.add_argument("--warmup", type=int, default=2, help="untimed pairs first")
     parser.add_argument("--quick", action="store_true", help="3 pairs, 1 warm-up: a smoke run")
@@ -223,6 +230,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if GENERATE in args.workloads:  # python -m bench.generation, with --output/--quick/--check
+        if args.workloads != (GENERATE,):
+            raise SystemExit("python -m bench: --workloads generate runs alone")
+        from .generation import main as generation
+
+        flags = [f"--{name}" for name in ("quick", "check") if getattr(args, name)]
+        return generation([*flags, "--output", str(args.output)])
     warnings.filterwarnings("ignore", module="aiomysql")  # "Unknown table" on DROP IF EXISTS
     repeat, warmup = (3, 1) if args.quick else (max(1, args.repeat), max(0, args.warmup))
     run = Run()
@@ -253,7 +267,12 @@ async def main(argv: list[str] | None = None) -> int:
         "",
         *run.notes,
     ]
-    args.output.write_text(markdown(run.results, notes))
+    text = markdown(run.results, notes)
+    old = args.output.read_text() if args.output.exists() else ""
+    kept = re.search(r"^## Generation .*", old, re.M | re.S)
+    if kept:  # the generation benchmark's own section stays
+        text = text.rstrip() + "\n\n" + kept.group(0)
+    args.output.write_text(text)
     for note in run.notes:
         print(note)
     print(f"Markdown table written to {args.output}")

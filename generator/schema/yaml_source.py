@@ -14,6 +14,9 @@ from jadugar.errors import SchemaError
 
 from .model import Location, RawEntry, RawModel
 
+# libyaml's parser when PyYAML was built with it: ten times faster, same nodes and marks
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Node = Any  # yaml.Node: PyYAML ships no type information
 _Pairs = list[tuple[str, int, Node]]
 
@@ -22,7 +25,7 @@ def read_yaml(text: str, file: str) -> tuple[list[RawModel], list[SchemaError]]:
     """The raw models of one YAML schema file, and the problems found reading it."""
     reader = _Reader(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "unreadable"
