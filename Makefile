@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test typecheck lint check bench demo generate clean
+.PHONY: setup test typecheck lint check bench demo generate migration clean
 
 setup: $(STAMP)
 
@@ -17,15 +17,20 @@ $(STAMP): pyproject.toml
 # The whole proof: every test, then the strict type check and the linter.
 test: setup
 	$(BIN)/jadugar generate --check
+	$(BIN)/jadugar makemigrations --check
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory typecheck lint
 
 generate: setup
 	$(BIN)/jadugar generate
 
+# the next migration from schema edits: make migration NAME=add_user_bio
+migration: setup
+	$(BIN)/jadugar makemigrations $(NAME)
+
 typecheck: setup
 	$(BIN)/python -m mypy -p jadugar -p jadugar_generator -p blog
-	$(BIN)/python -m mypy tests examples bench schemas
+	$(BIN)/python -m mypy tests examples bench schemas generated/migrations
 
 lint: setup
 	$(BIN)/ruff check runtime generator tests bench examples schemas

@@ -29,18 +29,24 @@ from .errors import (
     ValidationError,
 )
 from .manager import DatabaseManager, HealthStatus
+from .migrations.operations import ColumnDefinition, ForeignKeyReference, IndexOptions
 from .pool import ConnectionPool, PoolMetrics, PoolStatus
 from .query.builder import DeleteQuery, InsertQuery, RawQuery, TableQueryBuilder, UpdateQuery
 from .query.compiler import CompiledQuery
 from .query.expressions import Column, Condition, SqlExpr, fn
 from .query.query_builder import QueryBuilder
 from .query.result import QueryResult
+from .schema_builder import ColumnBuilder, SchemaBuilder, TableBuilder
+from .schema_compiler import ColumnInfo, ForeignKeyInfo, IndexInfo
 from .transaction import Transaction
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Column",
+    "ColumnBuilder",
+    "ColumnDefinition",
+    "ColumnInfo",
     "CompiledQuery",
     "Condition",
     "ConfigurationError",
@@ -49,7 +55,11 @@ __all__ = [
     "DatabaseManager",
     "DatabaseOptions",
     "DeleteQuery",
+    "ForeignKeyInfo",
+    "ForeignKeyReference",
     "HealthStatus",
+    "IndexInfo",
+    "IndexOptions",
     "InsertQuery",
     "IntegrityError",
     "JadugarError",
@@ -69,10 +79,12 @@ __all__ = [
     "RawQuery",
     "RelationNotLoadedError",
     "RetryOptions",
+    "SchemaBuilder",
     "SchemaError",
     "SerializationError",
     "Session",
     "SqlExpr",
+    "TableBuilder",
     "TableQueryBuilder",
     "Transaction",
     "TransactionError",

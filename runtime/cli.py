@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_migrations import register as register_migration_commands
 from .config import DatabaseOptions
 from .errors import JadugarError
 from .manager import DatabaseManager, HealthStatus
@@ -87,6 +88,35 @@ def generate(
         console.print(f"{where}: {changed} file(s) changed, {result.lines} lines in all")
 
 
+@app.command("import-schema")
+def import_schema(
+    file: Annotated[Path, typer.Argument(help="JSON Schema or OpenAPI 3 document (.json/.yaml)")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Schema file to write (default: <schemas>/<file stem>.yaml)"),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a schema file from a JSON Schema or OpenAPI document."""
+    from jadugar_generator.importer import import_schema as run_import
+
+    try:
+        target = output or Path(load_settings().schemas) / f"{file.stem}.yaml"
+        if target.exists() and not force:
+            raise JadugarError(f"{target} exists; pass --force to overwrite it")
+        result = run_import(file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.text, encoding="utf-8")
+    except (JadugarError, OSError) as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        count = len(result.schema.models)
+        console.print(f"wrote {escape(str(target))}: {count} model(s) from {result.kind}")
+
+
 @app.command()
 def health(
     url: UrlOption = None,
@@ -138,6 +168,9 @@ def _print_health(status: HealthStatus, where: str) -> None:
     if status.error:
         table.add_row("error", escape(status.error))
     console.print(table)
+
+
+register_migration_commands(app)
 
 
 def main() -> None:

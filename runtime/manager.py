@@ -22,6 +22,7 @@ from .events import EventEmitter, Handler
 from .models import registry as model_registry
 from .pool import ConnectionPool, PoolStatus
 from .query.query_builder import QueryBuilder
+from .schema_builder import SchemaBuilder
 from .transaction import Transaction, run_in_transaction
 
 T = TypeVar("T")
@@ -128,6 +129,11 @@ class DatabaseManager:
         pool.on_acquire = acquired
         pool.on_release = released
 
+    async def open_connection(self) -> DriverConnection:
+        """A connection of its own, outside the pool (the migration lock holds one); the
+        caller closes it."""
+        return await self.dialect.driver.connect(self._params)
+
     async def disconnect(self) -> None:
         pool, self._pool = self._pool, None
         model_registry.became_disconnected(self)
@@ -161,6 +167,11 @@ class DatabaseManager:
     # ---- queries and transactions -----------------------------------------------------
     def get_query_builder(self) -> QueryBuilder:
         return self.query
+
+    @property
+    def schema(self) -> SchemaBuilder:
+        """A new SchemaBuilder (SPEC 5): ``await db.schema.drop_table("tags")``."""
+        return self.query.schema
 
     @overload
     def transaction(

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..query.compiler import SqlCompiler
+    from ..schema_compiler import DdlCompiler
     from .capabilities import Capabilities
+    from .locks import MigrationLock
 
 Row = dict[str, Any]
 
@@ -133,6 +135,14 @@ class Dialect(Protocol):
     def compiler(self) -> SqlCompiler: ...
 
     @property
+    def ddl(self) -> DdlCompiler:
+        """The schema (DDL) compiler, imported on first use."""
+        ...
+
+    @property
     def driver(self) -> Driver:
         """A new driver object (imports the driver library on first use)."""
         ...
+
+    @property
+    def migration_lock(self) -> MigrationLock: ...

@@ -18,3 +18,6 @@ class Capabilities:
     max_params: int  # bound parameters allowed in one statement
     isolation_levels: tuple[str, ...]
     placeholder: str  # "$n", "%s" or "?"
+    # ALTER COLUMN and ADD/DROP FOREIGN KEY in place; False (SQLite): the SchemaBuilder
+    # rebuilds the table, with foreign key enforcement off outside a transaction
+    alter_in_place: bool = True

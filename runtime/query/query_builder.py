@@ -11,6 +11,7 @@ from .literals import escape, format_sql
 
 if TYPE_CHECKING:
     from ..connection import Session
+    from ..schema_builder import SchemaBuilder
     from ..transaction import Transaction
 
 
@@ -34,6 +35,14 @@ class QueryBuilder:
         from ..transaction import Transaction
 
         return Transaction(self._session.manager, isolation=isolation, read_only=read_only)
+
+    @property
+    def schema(self) -> SchemaBuilder:
+        """A new SchemaBuilder on this builder's session (SPEC 5); ``qb.schema()`` works too:
+        ``await qb.schema.create_table("tags", lambda t: t.string("name"))``."""
+        from ..schema_builder import SchemaBuilder
+
+        return SchemaBuilder(self._session)
 
     def escape(self, value: Any) -> str:
         """A SQL literal for display and logs; statements always bind values instead."""

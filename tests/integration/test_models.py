@@ -7,24 +7,41 @@ import datetime
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from blog import Comment, Post, Profile, Tag, User
 
-from jadugar import DatabaseManager, NotFoundError, RelationNotLoadedError, ValidationError
+from jadugar import (
+    DatabaseManager,
+    MigrationOptions,
+    NotFoundError,
+    RelationNotLoadedError,
+    ValidationError,
+)
+from jadugar.migrations import MigrationManager
 
-from .blog_tables import create_blog_tables, drop_blog_tables
 from .conftest import MakeDb
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOG_TABLES = ("post_tags", "comments", "profiles", "posts", "tags", "users")
 
 
 @pytest.fixture
-async def blog(db: DatabaseManager, engine: str) -> AsyncIterator[DatabaseManager]:
-    """The blog tables on ``db``, the manager the models use by default (the connected one)."""
-    await create_blog_tables(engine, db)
+async def blog(db: DatabaseManager) -> AsyncIterator[DatabaseManager]:
+    """The blog's tables made by its committed migrations (generated/migrations) on ``db``,
+    the manager the models use by default (the connected one); rolled back afterwards."""
+    history = f"jm_{uuid.uuid4().hex[:8]}"
+    options = MigrationOptions(directory=str(ROOT / "generated" / "migrations"), table_name=history)
+    migrations = MigrationManager(options, db)
+    for table in (*BLOG_TABLES, history):  # leftovers of an interrupted run
+        await db.query.raw(f"DROP TABLE IF EXISTS {db.query.quote(table)}").execute()
+    await migrations.migrate()
     try:
         yield db
     finally:
-        await drop_blog_tables(db)
+        await migrations.reset()
+        await db.query.raw(f"DROP TABLE {db.query.quote(history)}").execute()
 
 
 async def _user(

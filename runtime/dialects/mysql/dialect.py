@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from ...query.compiler import SqlCompiler
+from ...schema_compiler import DdlCompiler
 from ..base import Driver
 from ..capabilities import Capabilities
+from ..locks import MigrationLock
 from .compiler import MySQLCompiler
+from .lock import mysql_lock
 
 
 class MySQLDialect:
@@ -26,6 +31,13 @@ class MySQLDialect:
 
     def __init__(self) -> None:
         self.compiler: SqlCompiler = MySQLCompiler()
+        self.migration_lock: MigrationLock = mysql_lock()
+
+    @functools.cached_property
+    def ddl(self) -> DdlCompiler:
+        from .ddl import MySQLDdl
+
+        return MySQLDdl(self.compiler)
 
     @property
     def driver(self) -> Driver:

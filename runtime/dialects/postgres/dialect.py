@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from ...query.compiler import SqlCompiler
+from ...schema_compiler import DdlCompiler
 from ..base import Driver
 from ..capabilities import Capabilities
+from ..locks import MigrationLock
 from .compiler import PostgresCompiler
+from .lock import postgres_lock
 
 
 class PostgresDialect:
@@ -26,6 +31,13 @@ class PostgresDialect:
 
     def __init__(self) -> None:
         self.compiler: SqlCompiler = PostgresCompiler()
+        self.migration_lock: MigrationLock = postgres_lock()
+
+    @functools.cached_property
+    def ddl(self) -> DdlCompiler:
+        from .ddl import PostgresDdl
+
+        return PostgresDdl(self.compiler)
 
     @property
     def driver(self) -> Driver:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from ...query.compiler import SqlCompiler
+from ...schema_compiler import DdlCompiler
 from ..base import Driver
 from ..capabilities import Capabilities
+from ..locks import MigrationLock
 from .compiler import SQLITE_VERSION, SQLiteCompiler
+from .lock import SQLiteFileLock
 
 
 class SQLiteDialect:
@@ -23,10 +28,18 @@ class SQLiteDialect:
         max_params=32766 if SQLITE_VERSION >= (3, 32, 0) else 999,  # SQLITE_MAX_VARIABLE_NUMBER
         isolation_levels=("serializable",),
         placeholder="?",
+        alter_in_place=False,
     )
 
     def __init__(self) -> None:
         self.compiler: SqlCompiler = SQLiteCompiler()
+        self.migration_lock: MigrationLock = SQLiteFileLock()
+
+    @functools.cached_property
+    def ddl(self) -> DdlCompiler:
+        from .ddl import SQLiteDdl
+
+        return SQLiteDdl(self.compiler)
 
     @property
     def driver(self) -> Driver:

@@ -1,0 +1,281 @@
+"""Auto-diff: the schema the existing migrations produce (a snapshot) vs the schema files
+-> the operations of the next migration, ``up`` and ``down``, with destructive steps
+marked. Pure: no database, no files."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from jadugar.migrations import operations as ops
+from jadugar.migrations.operations import ColumnDefinition
+
+from . import ddl_map
+from .ddl_map import TableDef
+from .schema.model import Schema
+
+
+@dataclass
+class Change:
+    """One step: what ``up`` does, what ``down`` undoes, and why it may lose data."""
+
+    summary: str
+    up: list[ops.Operation]
+    down: list[ops.Operation]
+    destructive: str | None = None
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{c.summary}: {c.destructive}" for c in self.changes if c.destructive]
+
+    def add(self, summary: str, up: Iterable[ops.Operation], down: Iterable[ops.Operation],
+            destructive: str | None = None) -> None:  # fmt: skip
+        self.changes.append(Change(summary, list(up), list(down), destructive))
+
+
+def diff(old: Schema | None, new: Schema) -> Plan:
+    """What turns the database of ``old`` (None: an empty database) into ``new``."""
+    before = ddl_map.tables(old) if old else {}
+    after = ddl_map.tables(new)
+    plan = Plan()
+    before = _renames(old, new, before, plan)
+    for name, table in before.items():  # foreign keys first: they pin what they point at
+        target = after.get(name)
+        if target is None:
+            continue  # dropped with its table (and recreated with it by down)
+        for fk_name, fk in table.foreign_keys.items():
+            if not _same_fk(fk, target.foreign_keys):
+                plan.add(
+                    f"drop foreign key {name}.{fk_name}",
+                    [ops.DropForeignKey(name, fk_name, tuple(fk.columns))],
+                    [ops.AddForeignKey(name, fk)],
+                )
+    for name, table in before.items():
+        target = after.get(name)
+        if target is None:
+            continue
+        for key, unique in table.uniques.items():
+            if not _has_unique(unique.columns, target):
+                plan.add(f"drop unique {name}.{key}", [ops.DropUnique(name, key)],
+                         [ops.AddUnique(name, unique.columns, key)])  # fmt: skip
+        for key, index in table.indexes.items():
+            if not _has_index(index.columns, target):
+                plan.add(f"drop index {name}.{key}", [ops.DropIndex(name, key)],
+                         [ops.CreateIndex(name, index.columns, index.options)])  # fmt: skip
+    for name in _dependency_order(before, reverse=True):
+        if name not in after:
+            table = before[name]
+            plan.add(f"drop table {name}", [ops.DropTable(name)], [_create(table)],
+                     "drops the table and every row in it")  # fmt: skip
+    inlined: set[tuple[str, str]] = set()  # foreign keys created with their table
+    ready = set(before)
+    for name in _dependency_order(after):
+        if name in before:
+            continue
+        table = after[name]
+        for fk_name, fk in table.foreign_keys.items():
+            if fk.table in ready or fk.table == name:
+                inlined.add((name, fk_name))
+        ready.add(name)
+        fks = {k: v for k, v in table.foreign_keys.items() if (name, k) in inlined}
+        plan.add(f"create table {name}", [_create(dataclasses.replace(table, foreign_keys=fks))],
+                 [ops.DropTable(name)])  # fmt: skip
+    for name, table in after.items():
+        old_table = before.get(name)
+        if old_table is None:
+            continue
+        _columns(plan, old_table, table)
+    for name, table in after.items():
+        old_table = before.get(name)
+        for key, unique in table.uniques.items():
+            if old_table is None or not _has_unique(unique.columns, old_table):
+                if old_table is None:
+                    continue  # created with its table
+                plan.add(f"add unique {name}.{key}", [ops.AddUnique(name, unique.columns, key)],
+                         [ops.DropUnique(name, key)],
+                         "fails if existing rows hold duplicates")  # fmt: skip
+        for key, index in table.indexes.items():
+            if old_table is not None and not _has_index(index.columns, old_table):
+                plan.add(f"add index {name}.{key}", [ops.CreateIndex(name, index.columns, index.options)],
+                         [ops.DropIndex(name, key)])  # fmt: skip
+    for name, table in after.items():
+        old_table = before.get(name)
+        for fk_name, fk in table.foreign_keys.items():
+            if (name, fk_name) in inlined:
+                continue
+            if old_table is None or not _same_fk(fk, old_table.foreign_keys):
+                plan.add(f"add foreign key {name}.{fk_name}", [ops.AddForeignKey(name, fk)],
+                         [ops.DropForeignKey(name, fk_name, tuple(fk.columns))])  # fmt: skip
+    return plan
+
+
+def _renames(
+    old: Schema | None, new: Schema, before: dict[str, TableDef], plan: Plan
+) -> dict[str, TableDef]:
+    """Emit table and column renames declared with ``renamed_from`` and return ``before``
+    as it is after them (constraint names kept: the database still has those)."""
+    if old is None:
+        return before
+    table_moves: dict[str, str] = {}
+    column_moves: dict[str, dict[str, str]] = {}
+    for model in new.models:
+        previous = old.model(model.name)
+        if previous is None and model.renamed_from and new.model(model.renamed_from) is None:
+            previous = old.model(model.renamed_from)
+        if previous is None or previous.engine != "sql" or model.engine != "sql":
+            continue
+        if previous.table != model.table and previous.table in before:
+            table_moves[previous.table] = model.table
+        moves = {
+            f.renamed_from: f.name
+            for f in model.fields
+            if f.renamed_from
+            and previous.field(f.renamed_from) is not None
+            and model.field(f.renamed_from) is None
+        }
+        if moves:
+            column_moves[model.table] = moves
+    result: dict[str, TableDef] = {}
+    for name, table in before.items():
+        new_name = table_moves.get(name, name)
+        if new_name != name:
+            plan.add(f"rename table {name} to {new_name}", [ops.RenameTable(name, new_name)],
+                     [ops.RenameTable(new_name, name)])  # fmt: skip
+        moves = column_moves.get(new_name, {})
+        for old_column, new_column in moves.items():
+            plan.add(f"rename column {new_name}.{old_column} to {new_column}",
+                     [ops.RenameColumn(new_name, old_column, new_column)],
+                     [ops.RenameColumn(new_name, new_column, old_column)])  # fmt: skip
+        result[new_name] = _moved(table, new_name, moves, table_moves)
+    return result
+
+
+def _moved(table: TableDef, name: str, moves: dict[str, str], tables: dict[str, str]) -> TableDef:
+    def col(c: str) -> str:
+        return moves.get(c, c)
+
+    def cols(cs: Iterable[str]) -> tuple[str, ...]:
+        return tuple(col(c) for c in cs)
+
+    columns = {col(k): v.model_copy(update={"name": col(k)}) for k, v in table.columns.items()}
+    uniques = {k: dataclasses.replace(u, columns=cols(u.columns)) for k, u in table.uniques.items()}
+    indexes = {k: dataclasses.replace(i, columns=cols(i.columns)) for k, i in table.indexes.items()}
+    fks = {
+        k: fk.model_copy(
+            update={"columns": cols(fk.columns), "table": tables.get(fk.table, fk.table)}
+        )
+        for k, fk in table.foreign_keys.items()
+    }
+    return TableDef(name, columns, uniques, indexes, fks, cols(table.primary_key))
+
+
+def _columns(plan: Plan, old: TableDef, new: TableDef) -> None:
+    name = new.name
+    for column, definition in new.columns.items():
+        if column not in old.columns:
+            risk = None
+            if not definition.nullable and definition.default is None:
+                risk = "NOT NULL without a default: fails if the table already has rows"
+            plan.add(f"add column {name}.{column}", [ops.AddColumn(name, definition)],
+                     [ops.DropColumn(name, column)], risk)  # fmt: skip
+    for column, definition in new.columns.items():
+        previous = old.columns.get(column)
+        if previous is None:
+            continue
+        changes = _column_changes(previous, definition)
+        if changes:
+            plan.add(f"alter column {name}.{column} ({', '.join(sorted(changes))})",
+                     [ops.AlterColumn(name, definition, frozenset(changes))],
+                     [ops.AlterColumn(name, previous, frozenset(changes))],
+                     _narrowing(previous, definition))  # fmt: skip
+    for column, definition in old.columns.items():
+        if column not in new.columns:
+            plan.add(f"drop column {name}.{column}", [ops.DropColumn(name, column)],
+                     [ops.AddColumn(name, definition)], "drops the column and its data")  # fmt: skip
+
+
+def _column_changes(old: ColumnDefinition, new: ColumnDefinition) -> set[str]:
+    changes = set()
+    if (old.type, old.length, old.precision, old.scale, old.values) != (
+        new.type, new.length, new.precision, new.scale, new.values
+    ):  # fmt: skip
+        changes.add("type")
+    if old.nullable != new.nullable:
+        changes.add("nullable")
+    if old.default != new.default:
+        changes.add("default")
+    return changes
+
+
+def _narrowing(old: ColumnDefinition, new: ColumnDefinition) -> str | None:
+    if old.nullable and not new.nullable:
+        return "sets NOT NULL: fails (or, on MySQL, coerces) where rows hold NULL"
+    if old.type != new.type:
+        if ddl_map.width(new) and ddl_map.width(old) and ddl_map.width(new) > ddl_map.width(old):
+            return None
+        return f"changes the type {old.type} -> {new.type}: values may not convert"
+    if old.length and new.length and new.length < old.length:
+        return f"narrows the length {old.length} -> {new.length}: longer values fail or are cut"
+    if old.values and not set(old.values) <= set(new.values):
+        gone = ", ".join(sorted(set(old.values) - set(new.values)))
+        return f"removes enum values ({gone}): rows holding them fail"
+    if (
+        old.precision
+        and new.precision
+        and (new.precision, new.scale or 0) < (old.precision, old.scale or 0)
+    ):
+        return "narrows the decimal precision or scale"
+    return None
+
+
+def _create(table: TableDef) -> ops.CreateTable:
+    return ops.CreateTable(
+        table.name,
+        tuple(table.columns.values()),
+        table.primary_key,
+        tuple(table.uniques.values()),
+        tuple(table.indexes.values()),
+        tuple(table.foreign_keys.values()),
+    )
+
+
+def _has_unique(columns: tuple[str, ...], table: TableDef) -> bool:
+    return any(u.columns == columns for u in table.uniques.values())
+
+
+def _has_index(columns: tuple[str, ...], table: TableDef) -> bool:
+    return any(i.columns == columns for i in table.indexes.values())
+
+
+def _same_fk(fk: ops.ForeignKeyReference, others: dict[str, ops.ForeignKeyReference]) -> bool:
+    key = (tuple(fk.columns), fk.table, tuple(fk.references), fk.on_delete, fk.on_update)
+    return any(
+        (tuple(o.columns), o.table, tuple(o.references), o.on_delete, o.on_update) == key
+        for o in others.values()
+    )
+
+
+def _dependency_order(tables: dict[str, TableDef], *, reverse: bool = False) -> list[str]:
+    """Tables after the tables they reference (cycles broken by name order)."""
+    done: list[str] = []
+    pending = sorted(tables)
+    while pending:
+        ready = [
+            n for n in pending
+            if all(fk.table in done or fk.table == n or fk.table not in tables
+                   for fk in tables[n].foreign_keys.values())
+        ]  # fmt: skip
+        chosen = ready[0] if ready else pending[0]
+        done.append(chosen)
+        pending.remove(chosen)
+    return done[::-1] if reverse else done

@@ -1,0 +1,113 @@
+"""``jadugar makemigrations NAME``: diff the schema files against the snapshot the existing
+migrations were generated from, and write the next migration and the new snapshot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jadugar.errors import MigrationError
+from jadugar.migrations import operations as ops
+from jadugar.migrations.runner import next_number
+
+from . import migration_code
+from .diff import Plan, diff
+from .render import render
+from .schema.loader import load_schema
+from .schema.model import Schema
+from .writer import format_sources
+
+SNAPSHOT = "schema_snapshot.json"
+
+
+@dataclass(frozen=True)
+class StepView:
+    summary: str
+    destructive: str | None
+    lines: list[str]
+
+
+@dataclass
+class MigrationView:
+    title: str
+    cls: str
+    up: list[StepView]
+    down: list[StepView]
+    warnings: list[str]
+    imports: str = ""
+    uses_decimal: bool = False
+
+
+@dataclass
+class MakeResult:
+    plan: Plan
+    path: Path | None = None  # the migration written (None: nothing changed, or --check)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_snapshot(migrations: Path) -> Schema | None:
+    path = migrations / SNAPSHOT
+    if not path.is_file():
+        return None
+    try:
+        return Schema.model_validate(json.loads(path.read_text()))
+    except ValueError as exc:
+        raise MigrationError(f"{path} is not a schema snapshot Jadugar wrote: {exc}") from None
+
+
+def snapshot_text(schema: Schema) -> str:
+    data = schema.model_dump(mode="json", exclude_none=False)
+    return json.dumps(_without_locations(data), indent=1, sort_keys=True) + "\n"
+
+
+def _without_locations(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_locations(v) for k, v in value.items() if k != "location"}
+    if isinstance(value, list):
+        return [_without_locations(v) for v in value]
+    return value
+
+
+def migration_source(name: str, plan: Plan) -> str:
+    up = [StepView(c.summary, c.destructive, _code(c.up)) for c in plan.changes]
+    down = [StepView(c.summary, None, _code(c.down)) for c in reversed(plan.changes)]
+    operations = [op for c in plan.changes for op in (*c.up, *c.down)]
+    used = migration_code.uses(operations)
+    cls = "".join(p.capitalize() for p in name.split("_")) or "Migration"
+    view = MigrationView(
+        title=name.replace("_", " ").capitalize(),
+        cls=cls if cls[0].isalpha() else f"Migration{cls}",
+        up=up,
+        down=down,
+        warnings=plan.warnings,
+        imports=", ".join(sorted(used - {"Decimal"})),
+        uses_decimal="Decimal" in used,
+    )
+    return render("migration.py.j2", v=view)
+
+
+def _code(operations: list[ops.Operation]) -> list[str]:
+    return [line for op in operations for line in migration_code.lines(op)]
+
+
+def make_migration(
+    schemas: Path, migrations: Path, name: str, *, check: bool = False
+) -> MakeResult:
+    """Write ``NNNN_<name>.py`` and the new snapshot when the schemas changed; with
+    ``check``, only report whether they did."""
+    slug = "_".join(name.lower().replace("-", " ").split())
+    if not slug.replace("_", "").isalnum():
+        raise MigrationError(f"{name!r} is not a usable migration name (letters, digits, _)")
+    schema = load_schema(schemas)
+    plan = diff(read_snapshot(migrations), schema)
+    result = MakeResult(plan, warnings=plan.warnings)
+    if plan.empty or check:
+        return result
+    file_name = f"{next_number(migrations):04d}_{slug}.py"
+    formatted = format_sources({file_name: migration_source(slug, plan)})
+    migrations.mkdir(parents=True, exist_ok=True)
+    result.path = migrations / file_name
+    result.path.write_text(formatted[file_name])
+    (migrations / SNAPSHOT).write_text(snapshot_text(schema))
+    return result

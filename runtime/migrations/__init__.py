@@ -1,0 +1,20 @@
+"""Schema changes: DDL operations (``operations``) shared by the SchemaBuilder and the
+migration tooling."""
+
+from __future__ import annotations
+
+from .migration import Migration
+from .operations import ColumnDefinition, ForeignKeyReference, IndexOptions, Operation
+from .planner import MigrationStatus
+from .runner import MigrationManager, MigrationRun
+
+__all__ = [
+    "ColumnDefinition",
+    "ForeignKeyReference",
+    "IndexOptions",
+    "Migration",
+    "MigrationManager",
+    "MigrationRun",
+    "MigrationStatus",
+    "Operation",
+]
