@@ -177,6 +177,8 @@ def _classes(document: dict[str, Any], kind: str, path: Path) -> list[type[BaseM
     except Exception as exc:  # the generator raises many kinds, all meaning "cannot read it"
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         message = f"datamodel-code-generator cannot read it: {reason}"
+        if "Models not found" in reason:
+            message = f"no object schemas found in this {kind} document"
         raise SchemaError(message, file=str(path)) from exc
     return [c for c in found.values() if issubclass(c, BaseModel) and not issubclass(c, RootModel)]
 

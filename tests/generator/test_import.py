@@ -254,7 +254,9 @@ def test_imported_schemas_generate_a_package_that_imports(
     (schemas / "shop.yaml").write_text(import_schema(shop).text)
     result = generate(schemas, tmp_path / "out", "store", root=tmp_path)
     assert result.written
-    code = "import store; print(' '.join(n for n in ('Book', 'Customer', 'Line') if n in dir(store)))"
+    code = (
+        "import store; print(' '.join(n for n in ('Book', 'Customer', 'Line') if n in dir(store)))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path / "out",
@@ -314,6 +316,7 @@ def test_nested_shapes_renames_and_fallbacks(tmp_path: Path) -> None:
         ("list.json", "[1, 2]", "the top level must be a mapping"),
         ("scalar.json", '{"type": "string", "maxLength": 3}', "no object schemas found"),
         ("old.yaml", "swagger: '2.0'\ninfo: {title: x}\n", "Swagger 2.0 is not supported"),
+        ("empty.yaml", "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n", "no object"),
         ("notes.txt", "hello", "cannot import a '.txt' file"),
     ],
 )
