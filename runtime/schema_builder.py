@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
@@ -81,6 +82,7 @@ class TableBlock:
     ) -> None:
         if exc_type is None:
             self._schema.add(self._table.to_operation(if_not_exists=self._if_not_exists))
+            self._schema._unseen = True
 
     async def __aenter__(self) -> TableBuilder:
         return self._table
@@ -99,11 +101,22 @@ class TableBlock:
 class SchemaBuilder:
     """Creates, alters and inspects tables. Get one from ``db.schema`` (or ``qb.schema()``)."""
 
-    __slots__ = ("_operations", "_session")
+    __slots__ = ("_operations", "_session", "_unseen")
 
     def __init__(self, session: Session, operations: Sequence[ops.Operation] = ()) -> None:
         self._session = session
         self._operations: list[ops.Operation] = list(operations)
+        self._unseen = False  # a `with` block recorded operations nobody ran or looked at
+
+    def __del__(self) -> None:
+        if self._unseen and self._operations:
+            warnings.warn(
+                f"a SchemaBuilder with {len(self._operations)} recorded operation(s) was dropped "
+                "without running them: keep the builder (`schema = db.schema`) and "
+                "`await schema.execute()` after its `with` blocks, or use `async with`",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def __call__(self) -> SchemaBuilder:
         """``qb.schema()`` (SPEC's spelling) is the same builder as ``qb.schema``."""
@@ -115,6 +128,7 @@ class SchemaBuilder:
     @property
     def operations(self) -> tuple[ops.Operation, ...]:
         """The recorded operations, in order."""
+        self._unseen = False
         return tuple(self._operations)
 
     @property
@@ -252,6 +266,7 @@ class SchemaBuilder:
         """The statements ``execute()`` runs, in order (server text: a literal ``%`` is
         written once). A SQLite table rebuild raises ``UnsupportedOperation`` pointing to
         ``to_sql_async()``: its statements come from the live table."""
+        self._unseen = False
         try:
             return self._ddl.plan(
                 self._operations, StateSource(self._in_transaction())
@@ -267,10 +282,12 @@ class SchemaBuilder:
 
     async def to_sql_async(self) -> list[str]:
         """``to_sql()`` that may read the live schema: exactly what ``execute()`` runs."""
+        self._unseen = False
         return (await self._plan(self._fetch, self._in_transaction())).statements()
 
     async def execute(self) -> None:
         """Run the recorded operations in order, then forget them."""
+        self._unseen = False
         plan = await self._plan(self._fetch, self._in_transaction())
         if type(self._session).execute is not Session.execute:
             # a session that takes writes over (the migration dry run) sees every statement

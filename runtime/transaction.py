@@ -33,11 +33,15 @@ class Transaction:
         *,
         isolation: str | None = None,
         read_only: bool = False,
+        schema_changes: bool = False,
     ) -> None:
         manager.dialect.compiler.isolation_check(isolation)
         self.manager = manager
         self.isolation = isolation
         self.read_only = read_only
+        # a migration's transaction: the dialect may prepare the connection for DDL first
+        # (SQLite turns foreign key enforcement off so a table rebuild keeps its rows)
+        self.schema_changes = schema_changes
         self.parent: Transaction | None = None
         self.savepoint: str | None = None
         self.active = False
@@ -92,6 +96,8 @@ class Transaction:
             pool = self.manager.pool
             conn = await pool.acquire()
             try:
+                for sql in self._schema_sql(before=True):
+                    await conn.execute_script(sql, None)
                 for sql in compiler.begin_sql(self.isolation, self.read_only):
                     await conn.execute_script(sql, None)
             except BaseException:
@@ -134,9 +140,11 @@ class Transaction:
             await conn.execute_script("COMMIT", None)
         except BaseException:
             # a failed COMMIT leaves nothing committed; the pool rolls back or discards
+            await self._restore(conn)
             await self.manager.pool.release(conn)
             self._emit("transaction:rollback")
             raise
+        await self._restore(conn)
         await self.manager.pool.release(conn)
         self._emit("transaction:commit")
 
@@ -156,8 +164,25 @@ class Transaction:
         except Exception:
             pass  # the pool sees the open transaction or the broken connection and handles it
         finally:
+            await self._restore(conn)
             await self.manager.pool.release(conn)
             self._emit("transaction:rollback")
+
+    def _schema_sql(self, *, before: bool) -> list[str]:
+        if not self.schema_changes:
+            return []
+        return self.manager.dialect.compiler.schema_changes_sql(before=before)
+
+    async def _restore(self, conn: DriverConnection) -> None:
+        """Undo the schema-change setup; a connection that cannot be restored is dropped."""
+        statements = self._schema_sql(before=False)
+        if not statements or conn.broken:
+            return
+        try:
+            for sql in statements:
+                await conn.execute_script(sql, None)
+        except Exception:
+            conn.broken = True
 
     def _emit(self, event: str) -> None:
         events = self.manager.events

@@ -19,6 +19,7 @@ from ..config import MigrationOptions
 from ..errors import MigrationChecksumError, MigrationError
 from ..query.query_builder import QueryBuilder
 from ..query.writes import _returns_rows
+from ..transaction import Transaction
 from . import files as migration_files
 from . import planner
 from .dry_run import DryRunSession
@@ -196,7 +197,7 @@ class MigrationManager:
             )
             if atomic:
                 try:
-                    async with self.db.transaction():
+                    async with Transaction(self.db, schema_changes=True):
                         await step(self.db.query)
                         await self._record(file, batch, direction)
                 except Exception as exc:

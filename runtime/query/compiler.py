@@ -136,6 +136,11 @@ class SqlCompiler:
         sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in node.update)
         return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}"
 
+    def schema_changes_sql(self, *, before: bool) -> list[str]:
+        """Statements run on a migration transaction's connection before BEGIN and after
+        it ends (none by default)."""
+        return []
+
     def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
         sql = "BEGIN"
         if isolation:

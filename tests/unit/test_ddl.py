@@ -250,6 +250,14 @@ def test_with_block_records_into_the_builder() -> None:
         raise RuntimeError  # nothing recorded for a failed block
 
 
+def test_a_with_block_on_a_builder_nobody_runs_warns() -> None:
+    lost = manager("sqlite").schema.create_table("lost")  # its builder is gone after the block
+    with pytest.warns(RuntimeWarning, match="dropped without running them"):
+        with lost as t:
+            t.integer("a")
+        del lost
+
+
 def test_builder_mistakes_name_the_table_and_column() -> None:
     cases: list[tuple[Build, str]] = [
         (lambda s: s.create_table("t", lambda t: (t.integer("a"), t.integer("A"))), "'a' is defined twice"),
@@ -405,6 +413,20 @@ def test_alter_column_some_changes() -> None:
             'ALTER COLUMN "id" TYPE BIGINT USING "id"::BIGINT'
         ],
         mysql=["ALTER TABLE `t` MODIFY COLUMN `id` BIGINT NOT NULL AUTO_INCREMENT"],
+        sqlite=REBUILD,
+    )
+    assert_ddl(
+        lambda s: s.alter_column(
+            "t", ColumnDefinition("a", "text", default="x"), changes=["default"]
+        ).alter_column("t", ColumnDefinition("b", "string"), changes=["default"]),
+        postgres=[
+            'ALTER TABLE "t" ALTER COLUMN "a" SET DEFAULT \'x\'',
+            'ALTER TABLE "t" ALTER COLUMN "b" DROP DEFAULT',
+        ],
+        mysql=[  # piecewise: MODIFY would restate the nullability too
+            "ALTER TABLE `t` ALTER COLUMN `a` SET DEFAULT ('x')",
+            "ALTER TABLE `t` ALTER COLUMN `b` DROP DEFAULT",
+        ],
         sqlite=REBUILD,
     )
     with pytest.raises(ValueError, match="changes"):

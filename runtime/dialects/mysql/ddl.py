@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from ...migrations import operations as ops
 from ...migrations.operations import ColumnDefinition
+from ...query.expressions import SqlExpr
 from ...schema_compiler import (
     ColumnInfo,
     DdlCompiler,
@@ -105,8 +106,15 @@ class MySQLDdl(DdlCompiler):
         return [f"ALTER TABLE {self.table(op.table)} DROP INDEX {self.ident(op.name)}"]
 
     def alter_column(self, op: ops.AlterColumn) -> list[str]:
-        """MODIFY COLUMN with the whole definition (MySQL has no piecewise change)."""
+        """A default alone: ALTER COLUMN SET/DROP DEFAULT. Anything else: MODIFY COLUMN,
+        which restates the whole column from ``op.column`` (type, nullability, default)."""
         column = op.column
+        table, name = self.table(op.table), self.ident(column.name)
+        if op.changes == {"default"} and not isinstance(column.default, SqlExpr):
+            if column.default is None:
+                return [f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT"]
+            default = self.default_sql(column)
+            return [f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {default}"]
         if column.type in ops.AUTO_INCREMENT_TYPES:
             definition = (
                 f"{self.ident(column.name)} {self.types[column.type]} NOT NULL AUTO_INCREMENT"

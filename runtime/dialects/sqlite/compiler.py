@@ -29,6 +29,11 @@ class SQLiteCompiler(SqlCompiler):
             sql += f" OFFSET {int(offset)}"
         return sql
 
+    def schema_changes_sql(self, *, before: bool) -> list[str]:
+        # PRAGMA foreign_keys is ignored inside a transaction: set it around one, so a table
+        # rebuild's DROP TABLE does not cascade (the rebuild checks foreign keys itself)
+        return ["PRAGMA foreign_keys = OFF" if before else "PRAGMA foreign_keys = ON"]
+
     def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
         # SQLite transactions are always serializable; a write transaction takes the write
         # lock up front so concurrent writers wait (busy_timeout) instead of failing later.
