@@ -15,11 +15,12 @@ from rich.table import Table
 from .config import DatabaseOptions, MigrationOptions
 from .errors import JadugarError, MigrationError
 from .manager import DatabaseManager
+from .migrations.planner import MigrationStatus
 from .migrations.runner import MigrationManager, MigrationRun
 from .settings import ProjectSettings, load_settings
 
 T = TypeVar("T")
-console = Console()
+console = Console(soft_wrap=True)  # long messages stay on one line (grep-able)
 
 UrlOption = Annotated[str | None, typer.Option("--url", help="Database URL")]
 DirOption = Annotated[str | None, typer.Option("--migrations", help="Folder of migration files")]
@@ -35,9 +36,10 @@ def _settings(url: str | None, migrations: str | None) -> ProjectSettings:
 
 def _run(settings: ProjectSettings, work: Callable[[MigrationManager], Awaitable[T]]) -> T:
     async def main() -> T:
-        db = DatabaseManager(DatabaseOptions(url=settings.database_url))
+        options = DatabaseOptions.from_env(url=settings.database_url)
+        db = DatabaseManager(options)
         async with db:
-            return await work(MigrationManager(MigrationOptions(directory=settings.migrations), db))
+            return await work(MigrationManager(_migration_options(settings, options), db))
 
     try:
         return asyncio.run(main())
@@ -45,6 +47,11 @@ def _run(settings: ProjectSettings, work: Callable[[MigrationManager], Awaitable
         code = 1 if isinstance(exc, MigrationError) else 2
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(code) from None
+
+
+def _migration_options(settings: ProjectSettings, options: DatabaseOptions) -> MigrationOptions:
+    """JADUGAR_MIGRATIONS_* from the environment, the folder from the project settings."""
+    return options.migrations.model_copy(update={"directory": settings.migrations})
 
 
 def _report(runs: list[MigrationRun], quiet: bool, dry_run: bool, nothing: str) -> None:
@@ -101,9 +108,17 @@ def refresh(
 
 
 def status(url: UrlOption = None, migrations: DirOption = None) -> None:
-    """Each migration's state: applied, pending, changed, missing or partial."""
+    """Each migration's state (applied, pending, changed, missing, partial) and any drift
+    between the database and the schema the migrations produce."""
     settings = _settings(url, migrations)
-    states = _run(settings, lambda m: m.get_status())
+
+    async def work(manager: MigrationManager) -> tuple[list[MigrationStatus], list[str] | None]:
+        states = await manager.get_status()
+        if any(s.state != "applied" for s in states):
+            return states, None  # pending or broken migrations: drift is expected
+        return states, await _drift(manager.db, Path(settings.migrations))
+
+    states, drift = _run(settings, work)
     table = Table(title=f"migrations in {escape(settings.migrations)}")
     for column in ("migration", "state", "batch", "applied at"):
         table.add_column(column)
@@ -117,8 +132,20 @@ def status(url: UrlOption = None, migrations: DirOption = None) -> None:
             escape(s.applied_at or ""),
         )
     console.print(table)
-    if any(s.state in ("changed", "missing", "partial") for s in states):
+    for problem in drift or []:
+        console.print(f"[red]drift:[/red] {escape(problem)}")
+    if drift == []:
+        console.print("no drift: the database matches the schema the migrations produce")
+    if drift or any(s.state in ("changed", "missing", "partial") for s in states):
         raise typer.Exit(1)
+
+
+async def _drift(db: DatabaseManager, migrations: Path) -> list[str] | None:
+    try:
+        from jadugar_generator.drift import drift
+    except ImportError:  # installed without the generator extra: no snapshot reader
+        return None
+    return await drift(db, migrations)
 
 
 def create_migration(

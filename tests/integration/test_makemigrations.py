@@ -3,6 +3,7 @@ renames keep their data, destructive steps are marked, and the migrations roll b
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -55,8 +56,8 @@ class Project:
         self.prefix = f"jd_{uuid.uuid4().hex[:6]}"
         (folder / "schemas").mkdir()
         (folder / "pyproject.toml").write_text(
-            f'[tool.jadugar]\nschemas = "schemas"\nmigrations = "migrations"\n'
-            f'database_url = "unused"\n'
+            '[tool.jadugar]\nschemas = "schemas"\nmigrations = "migrations"\n'
+            'database_url = "unused"\n'
         )
         self.manager = MigrationManager(
             MigrationOptions(directory=str(folder / "migrations"), table_name=f"{self.prefix}_h"),
@@ -70,6 +71,17 @@ class Project:
         with pytest.MonkeyPatch.context() as mp:
             mp.chdir(self.folder)
             result = runner.invoke(app, list(args))
+        return result.exit_code, result.output
+
+    async def cli_env(self, env: dict[str, str], *args: str) -> tuple[int, str]:
+        """The CLI with these environment variables, in a thread (it runs its own loop)."""
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(self.folder)
+            for key, value in env.items():
+                mp.setenv(key, value)
+            result = await asyncio.to_thread(runner.invoke, app, list(args))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
         return result.exit_code, result.output
 
     def table(self, name: str) -> str:
@@ -118,6 +130,20 @@ async def test_schema_edits_become_migrations_that_keep_data(project: Project) -
     await project.manager.migrate()
     rows = await authors.all()
     assert rows == [{"id": ada, "full_name": "Ada", "email": None}]  # renamed, not dropped
+    url = db.options.url.get_secret_value()
+    history = f"{project.prefix}_h"
+    env = {"JADUGAR_MIGRATIONS_TABLE_NAME": history}
+    code, out = await project.cli_env(env, "status", "--url", url)
+    assert code == 0 and "no drift" in out, out
+    quoted = db.query.quote(project.table("authors"))
+    await db.query.raw(f"ALTER TABLE {quoted} ADD COLUMN nickname VARCHAR(20)").execute()
+    code, out = await project.cli_env(env, "status", "--url", url)
+    assert code == 1
+    assert (
+        f"column {project.table('authors')}.nickname is in the database but not in the schema"
+        in out
+    )
+    await db.query.raw(f"ALTER TABLE {quoted} DROP COLUMN nickname").execute()
     await authors.where({"id": ada}).update({"email": "ada@example.com"})
     with pytest.raises(Exception):  # noqa: B017 - the driver's IntegrityError, any engine
         await authors.insert({"full_name": "Ada 2", "email": "ada@example.com"})
