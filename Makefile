@@ -45,7 +45,8 @@ bench: setup
 	$(BIN)/python -m bench
 
 demo: setup
-	$(BIN)/python examples/demo.py
+	$(BIN)/jadugar generate
+	PYTHONPATH=generated $(BIN)/python examples/demo.py
 
 clean:
 	rm -rf $(VENV) jadugar.db demo.db .pytest_cache .mypy_cache .ruff_cache

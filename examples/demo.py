@@ -1,4 +1,8 @@
-"""`make demo`: the Jadugar runtime on the embedded SQLite default (no server needed).
+"""`make demo`: the whole Jadugar story on the embedded SQLite default (no server needed).
+
+schemas/ -> `jadugar generate` -> generated/blog (typed models, run by `make demo` first)
+         -> `jadugar makemigrations` -> generated/migrations (applied here)
+         -> models: create, query, eager load, count, soft delete, a transaction.
 
 Set JADUGAR_DATABASE_URL (or DATABASE_URL) to run the same demo on PostgreSQL or MariaDB.
 """
@@ -8,38 +12,18 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
-from jadugar import DatabaseManager, IntegrityError, fn
+from blog import Comment, Post, Tag, User
 
-DEMO_TABLES = ("demo_posts", "demo_users")
+from jadugar import DatabaseManager, IntegrityError, MigrationOptions, ValidationError, fn
+from jadugar.migrations import MigrationManager
 
-DDL = {
-    "sqlite": [
-        "CREATE TABLE demo_users (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " name VARCHAR(120) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE, active BOOLEAN NOT NULL)",
-        "CREATE TABLE demo_posts (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " user_id INTEGER NOT NULL REFERENCES demo_users(id), title VARCHAR(200) NOT NULL,"
-        " views INTEGER NOT NULL DEFAULT 0)",
-    ],
-    "postgres": [
-        "CREATE TABLE demo_users (id SERIAL PRIMARY KEY, name VARCHAR(120) NOT NULL,"
-        " email VARCHAR(255) NOT NULL UNIQUE, active BOOLEAN NOT NULL)",
-        "CREATE TABLE demo_posts (id SERIAL PRIMARY KEY,"
-        " user_id INTEGER NOT NULL REFERENCES demo_users(id), title VARCHAR(200) NOT NULL,"
-        " views INTEGER NOT NULL DEFAULT 0)",
-    ],
-    "mysql": [
-        "CREATE TABLE demo_users (id INTEGER AUTO_INCREMENT PRIMARY KEY,"
-        " name VARCHAR(120) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE, active BOOLEAN NOT NULL)",
-        "CREATE TABLE demo_posts (id INTEGER AUTO_INCREMENT PRIMARY KEY,"
-        " user_id INTEGER NOT NULL, title VARCHAR(200) NOT NULL, views INTEGER NOT NULL DEFAULT 0,"
-        " FOREIGN KEY (user_id) REFERENCES demo_users(id))",
-    ],
-}
+MIGRATIONS = Path(__file__).resolve().parents[1] / "generated" / "migrations"
 
 
 def show(title: str, value: object) -> None:
-    print(f"  {title:<38} {value}")
+    print(f"  {title:<40} {value}")
 
 
 async def main() -> None:
@@ -50,73 +34,70 @@ async def main() -> None:
     )
     async with DatabaseManager.from_env(**overrides) as db:
         print(f"Jadugar demo on {db.dialect.name} ({db.options.url_masked})\n")
-        qb = db.query
 
-        print("1. a table")
-        for table in DEMO_TABLES:
-            await qb.raw(f"DROP TABLE IF EXISTS {qb.quote(table)}").execute()
-        for statement in DDL[db.dialect.name]:
-            await qb.raw(statement).execute()
-        show("created", ", ".join(reversed(DEMO_TABLES)))
-
-        print("2. inserts")
-        ada = await qb.table("demo_users").insert(
-            {"name": "Ada", "email": "ada@example.com", "active": True}
+        print("1. migrate: the blog's committed migrations")
+        migrations = MigrationManager(
+            MigrationOptions(directory=str(MIGRATIONS), table_name="demo_migrations"), db
         )
-        show("insert one -> id", ada.id)
-        result = await qb.table("demo_users").insert_many(
-            [
-                {"name": "Grace", "email": "grace@example.com", "active": True},
-                {"name": "Linus", "email": "linus@example.com", "active": False},
-            ]
-        )
-        show("insert_many -> rows", result.row_count)
+        await migrations.reset()  # start clean on every run
+        for run in await migrations.migrate():
+            show(f"applied {run.name}", f"{len(run.statements)} statements")
 
-        print("3. a transaction (all or nothing)")
-        async with db.transaction() as tx:
-            user = await tx.table("demo_users").insert(
-                {"name": "Barbara", "email": "barbara@example.com", "active": True}
-            )
-            await tx.table("demo_posts").insert_many(
-                [
-                    {"user_id": user.id, "title": "Abstraction", "views": 120},
-                    {"user_id": user.id, "title": "Data types", "views": 80},
-                ]
-            )
-        show("committed: posts by Barbara", await qb.table("demo_posts").count())
+        print("2. models: create (validated, typed)")
+        ada = await User.create(name="Ada", email="ada@example.com", password_hash="x")
+        grace = await User.create(name="Grace", email="grace@example.com", password_hash="y")
+        show("User.create -> id, created_at", (ada.id, ada.created_at.isoformat()))
         try:
-            async with db.transaction() as tx:
-                await tx.table("demo_posts").insert(
-                    {"user_id": ada.id, "title": "Notes", "views": 1}
-                )
-                await tx.table("demo_users").insert(
-                    {"name": "Dup", "email": "ada@example.com", "active": True}
-                )
+            await User.create(name="L" * 200, email="long@example.com", password_hash="z")
+        except ValidationError as exc:
+            show("refused before the database", exc.errors[0]["field"])
+        python = await Tag.create(name="python")
+        for user, titles in ((ada, ["Engines", "Notes"]), (grace, ["Compilers"])):
+            for title in titles:
+                post = await Post.create(user_id=user.id, title=title, status="published")
+                await Comment.create(post_id=post.id, user_id=grace.id, body=f"on {title}")
+        await db.query.table("post_tags").insert({"post_id": post.id, "tag_id": python.id})
+
+        print("3. typed queries and eager loading (one statement per level)")
+        statements: list[str] = []
+        db.on("query", lambda event: statements.append(event["sql"]))
+        users = await User.query().order_by("name").with_("posts", "posts.comments").get()
+        for user in users:
+            show(f"{user.name} wrote", [p.title for p in user.posts])
+        show("statements for users+posts+comments", len(statements))
+        counted = await User.query().with_count("posts").order_by("name").get()
+        show("with_count(posts)", {u.name: u.posts_count for u in counted})
+        tagged = (
+            await Post.query().with_("tags", "author").where(Post.c.title == "Compilers").first()
+        )
+        if tagged is not None and tagged.author is not None:
+            show("Compilers: author, tags", (tagged.author.name, [t.name for t in tagged.tags]))
+        show("posts by Ada (find_by)", len(await Post.find_by(user_id=ada.id)))
+
+        print("4. soft delete")
+        await User.delete(grace.id)
+        show("User.query().count()", await User.query().count())
+        show("with_trashed().count()", await User.query().with_trashed().count())
+
+        print("5. a transaction (all or nothing)")
+        try:
+            async with db.transaction():
+                await Post.create(user_id=ada.id, title="Draft")
+                await User.create(name="Dup", email="ada@example.com", password_hash="d")
         except IntegrityError as exc:
             show("rolled back on", f"IntegrityError ({exc.constraint})")
-        show("posts after the rollback", await qb.table("demo_posts").count())
+        show("posts after the rollback", await Post.query().count())
 
-        print("4. a join")
+        print("6. the query builder underneath: a join and aggregates")
         rows = await (
-            qb.table("demo_posts")
-            .join("demo_users", {"demo_users.id": "demo_posts.user_id"})
-            .select("demo_users.name as author", "demo_posts.title")
-            .order_by("demo_posts.title")
+            db.query.table("posts")
+            .join("users", {"users.id": "posts.user_id"})
+            .select("users.name as author", fn.count().as_("posts"))
+            .group_by("users.name")
+            .order_by("users.name")
             .all()
         )
-        for row in rows:
-            show(f"{row['author']} wrote", row["title"])
-
-        print("5. aggregates")
-        show("active users", await qb.table("demo_users").where({"active": True}).count())
-        show("total views", await qb.table("demo_posts").sum("views"))
-        per_author = await (
-            qb.table("demo_posts")
-            .select("user_id", fn.count().as_("posts"), fn.sum("views").as_("views"))
-            .group_by("user_id")
-            .all()
-        )
-        show("per author", per_author)
+        show("posts per author", [(r["author"], r["posts"]) for r in rows])
 
         print("\nhealth:", (await db.health_check()).model_dump(exclude={"pool", "replicas"}))
 
