@@ -66,11 +66,13 @@ def diff(old: Schema | None, new: Schema) -> Plan:
             continue
         for key, unique in table.uniques.items():
             if not _has_unique(unique.columns, target):
-                plan.add(f"drop unique {name}.{key}", [ops.DropUnique(name, key)],
+                up, down = _pinned(unique.columns, table, target)
+                plan.add(f"drop unique {name}.{key}", [*up, ops.DropUnique(name, key), *down],
                          [ops.AddUnique(name, unique.columns, key)])  # fmt: skip
         for key, index in table.indexes.items():
             if not _has_index(index.columns, target):
-                plan.add(f"drop index {name}.{key}", [ops.DropIndex(name, key)],
+                up, down = _pinned(index.columns, table, target)
+                plan.add(f"drop index {name}.{key}", [*up, ops.DropIndex(name, key), *down],
                          [ops.CreateIndex(name, index.columns, index.options)])  # fmt: skip
     for name in _dependency_order(before, reverse=True):
         if name not in after:
@@ -101,13 +103,15 @@ def diff(old: Schema | None, new: Schema) -> Plan:
             if old_table is None or not _has_unique(unique.columns, old_table):
                 if old_table is None:
                     continue  # created with its table
+                up, down = _pinned(unique.columns, old_table, table)
                 plan.add(f"add unique {name}.{key}", [ops.AddUnique(name, unique.columns, key)],
-                         [ops.DropUnique(name, key)],
+                         [*up, ops.DropUnique(name, key), *down],
                          "fails if existing rows hold duplicates")  # fmt: skip
         for key, index in table.indexes.items():
             if old_table is not None and not _has_index(index.columns, old_table):
+                up, down = _pinned(index.columns, old_table, table)
                 plan.add(f"add index {name}.{key}", [ops.CreateIndex(name, index.columns, index.options)],
-                         [ops.DropIndex(name, key)])  # fmt: skip
+                         [*up, ops.DropIndex(name, key), *down])  # fmt: skip
     for name, table in after.items():
         old_table = before.get(name)
         for fk_name, fk in table.foreign_keys.items():
@@ -247,6 +251,24 @@ def _create(table: TableDef) -> ops.CreateTable:
         tuple(table.indexes.values()),
         tuple(table.foreign_keys.values()),
     )
+
+
+def _pinned(
+    columns: tuple[str, ...], old: TableDef, new: TableDef
+) -> tuple[list[ops.Operation], list[ops.Operation]]:
+    """The foreign keys (kept from ``old`` to ``new``) whose columns lead ``columns``, as
+    the steps that drop them before an index on ``columns`` is dropped and add them back
+    after. MySQL may have dropped its own index behind such a key when this index was
+    created (the key uses this one now), and then refuses to drop it (error 1553); added
+    back, the key gets an index of its own again. Harmless on the other engines."""
+    drop: list[ops.Operation] = []
+    add: list[ops.Operation] = []
+    for fk_name, fk in new.foreign_keys.items():
+        keys = tuple(fk.columns)
+        if columns[: len(keys)] == keys and _same_fk(fk, old.foreign_keys):
+            drop.append(ops.DropForeignKey(new.name, fk_name, keys))
+            add.append(ops.AddForeignKey(new.name, fk))
+    return drop, add
 
 
 def _has_unique(columns: tuple[str, ...], table: TableDef) -> bool:

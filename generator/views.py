@@ -164,7 +164,7 @@ def relation_paths(schema: Schema, model: ModelSpec, depth: int = RELATION_DEPTH
 
 
 def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
-    imports: set[str] = set()
+    imports: set[str] = {"from collections.abc import Sequence"}  # create_many
     fields = tuple(_field_view(model, f, imports) for f in model.fields)
     enums = tuple(
         EnumView(

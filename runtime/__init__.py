@@ -30,6 +30,7 @@ from .errors import (
 )
 from .manager import DatabaseManager, HealthStatus
 from .migrations.operations import ColumnDefinition, ForeignKeyReference, IndexOptions
+from .models import Model, ModelEvent, ModelQuery, Page, RelationshipBuilder
 from .pool import ConnectionPool, PoolMetrics, PoolStatus
 from .query.builder import DeleteQuery, InsertQuery, RawQuery, TableQueryBuilder, UpdateQuery
 from .query.compiler import CompiledQuery
@@ -67,7 +68,11 @@ __all__ = [
     "MigrationError",
     "MigrationLockError",
     "MigrationOptions",
+    "Model",
+    "ModelEvent",
+    "ModelQuery",
     "NotFoundError",
+    "Page",
     "PoolMetrics",
     "PoolOptions",
     "PoolStatus",
@@ -78,6 +83,7 @@ __all__ = [
     "QueryTimeoutError",
     "RawQuery",
     "RelationNotLoadedError",
+    "RelationshipBuilder",
     "RetryOptions",
     "SchemaBuilder",
     "SchemaError",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
 
 from jadugar import Column
@@ -144,6 +145,12 @@ class Comment(Model):
         return await cls._create(values)
 
     @classmethod
+    async def create_many(cls, rows: Sequence[CommentCreate], /) -> int:
+        """Validate every row in one call, fill defaults and timestamps, bulk-insert them (COPY on
+        PostgreSQL); returns the row count. No events, no models built."""
+        return await cls._create_many(rows)
+
+    @classmethod
     async def update(cls, key: int, **values: Unpack[CommentUpdate]) -> Comment:
         """Validate and update these fields of the row with this key; return it."""
         return await cls._update(key, values)
@@ -161,3 +168,8 @@ class CommentQuery(ModelQuery[Comment, CommentColumn, CommentRelation]):
     def filter_by(self, **values: Unpack[CommentWhere]) -> CommentQuery:
         """Keep rows whose fields equal these values."""
         return self._filter(values)
+
+    async def update(self, **values: Unpack[CommentUpdate]) -> int:
+        """Validate and set these fields on every matching row (and ``updated_at``); returns
+        the row count. No events."""
+        return await self._update(values)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
 
@@ -213,6 +214,12 @@ class Post(Model):
         return await cls._create(values)
 
     @classmethod
+    async def create_many(cls, rows: Sequence[PostCreate], /) -> int:
+        """Validate every row in one call, fill defaults and timestamps, bulk-insert them (COPY on
+        PostgreSQL); returns the row count. No events, no models built."""
+        return await cls._create_many(rows)
+
+    @classmethod
     async def update(cls, key: int, **values: Unpack[PostUpdate]) -> Post:
         """Validate and update these fields of the row with this key; return it."""
         return await cls._update(key, values)
@@ -230,3 +237,8 @@ class PostQuery(ModelQuery[Post, PostColumn, PostRelation]):
     def filter_by(self, **values: Unpack[PostWhere]) -> PostQuery:
         """Keep rows whose fields equal these values."""
         return self._filter(values)
+
+    async def update(self, **values: Unpack[PostUpdate]) -> int:
+        """Validate and set these fields on every matching row (and ``updated_at``); returns
+        the row count. No events."""
+        return await self._update(values)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
 
 from jadugar import Column
@@ -130,6 +131,12 @@ class Profile(Model):
         return await cls._create(values)
 
     @classmethod
+    async def create_many(cls, rows: Sequence[ProfileCreate], /) -> int:
+        """Validate every row in one call, fill defaults, bulk-insert them (COPY on
+        PostgreSQL); returns the row count. No events, no models built."""
+        return await cls._create_many(rows)
+
+    @classmethod
     async def update(cls, key: int, **values: Unpack[ProfileUpdate]) -> Profile:
         """Validate and update these fields of the row with this key; return it."""
         return await cls._update(key, values)
@@ -147,3 +154,8 @@ class ProfileQuery(ModelQuery[Profile, ProfileColumn, ProfileRelation]):
     def filter_by(self, **values: Unpack[ProfileWhere]) -> ProfileQuery:
         """Keep rows whose fields equal these values."""
         return self._filter(values)
+
+    async def update(self, **values: Unpack[ProfileUpdate]) -> int:
+        """Validate and set these fields on every matching row; returns
+        the row count. No events."""
+        return await self._update(values)

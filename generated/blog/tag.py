@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, TypedDict, Unpack, cast
 
 from jadugar import Column
@@ -114,6 +115,12 @@ class Tag(Model):
         return await cls._create(values)
 
     @classmethod
+    async def create_many(cls, rows: Sequence[TagCreate], /) -> int:
+        """Validate every row in one call, fill defaults, bulk-insert them (COPY on
+        PostgreSQL); returns the row count. No events, no models built."""
+        return await cls._create_many(rows)
+
+    @classmethod
     async def update(cls, key: int, **values: Unpack[TagUpdate]) -> Tag:
         """Validate and update these fields of the row with this key; return it."""
         return await cls._update(key, values)
@@ -131,3 +138,8 @@ class TagQuery(ModelQuery[Tag, TagColumn, TagRelation]):
     def filter_by(self, **values: Unpack[TagWhere]) -> TagQuery:
         """Keep rows whose fields equal these values."""
         return self._filter(values)
+
+    async def update(self, **values: Unpack[TagUpdate]) -> int:
+        """Validate and set these fields on every matching row; returns
+        the row count. No events."""
+        return await self._update(values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
 
 from jadugar import Column
@@ -205,9 +206,23 @@ class User(Model):
         return await cls._create(values)
 
     @classmethod
+    async def create_many(cls, rows: Sequence[UserCreate], /) -> int:
+        """Validate every row in one call, fill defaults and timestamps, bulk-insert them (COPY on
+        PostgreSQL); returns the row count. No events, no models built."""
+        return await cls._create_many(rows)
+
+    @classmethod
     async def update(cls, key: int, **values: Unpack[UserUpdate]) -> User:
         """Validate and update these fields of the row with this key; return it."""
         return await cls._update(key, values)
+
+    async def restore(self) -> None:
+        """Clear ``deleted_at`` (events: restoring, restored)."""
+        await self._restore()
+
+    async def force_delete(self) -> None:
+        """Really delete the row (events: deleting, deleted)."""
+        await self._force_delete()
 
     async def load(self, *relations: UserRelation) -> None:
         """Load relations of this one row (lazy loading is always explicit)."""
@@ -222,3 +237,16 @@ class UserQuery(ModelQuery[User, UserColumn, UserRelation]):
     def filter_by(self, **values: Unpack[UserWhere]) -> UserQuery:
         """Keep rows whose fields equal these values."""
         return self._filter(values)
+
+    async def update(self, **values: Unpack[UserUpdate]) -> int:
+        """Validate and set these fields on every matching row (and ``updated_at``); returns
+        the row count. No events."""
+        return await self._update(values)
+
+    async def restore(self) -> int:
+        """Clear ``deleted_at`` on the matching trashed rows; returns the row count."""
+        return await self._restore()
+
+    async def force_delete(self) -> int:
+        """Really delete the matching rows; returns the row count."""
+        return await self._force_delete()

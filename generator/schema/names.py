@@ -28,6 +28,7 @@ _MODEL_ATTRIBUTES = frozenset(
         "bind",
         "persisted",
         "with_",
+        "create_many",
         "has_one",
         "has_many",
         "belongs_to",

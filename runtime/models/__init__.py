@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from .base import Model
+from .events import ModelEvent
 from .meta import ColumnMeta, ModelMeta, RelationMeta, auto
 from .methods import KeyedDelete
-from .query import ModelQuery, Page
+from .query import ModelQuery, Page, RelationshipBuilder
 from .registry import bind
 
 __all__ = [
     "ColumnMeta",
     "KeyedDelete",
     "Model",
+    "ModelEvent",
     "ModelMeta",
     "ModelQuery",
     "Page",
     "RelationMeta",
+    "RelationshipBuilder",
     "auto",
     "bind",
 ]

@@ -8,15 +8,16 @@ them. Rows read from the database are trusted: they are hydrated without re-vali
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import NotFoundError, RelationNotLoadedError, ValidationError
-from . import registry
+from ..errors import ConfigurationError, NotFoundError, RelationNotLoadedError, ValidationError
+from . import events, registry, rows
 from .decode import Decoder, decoders_for
+from .events import ModelEvent
 from .meta import ModelMeta
 from .methods import KeyedDelete
 from .relations import load_relations
@@ -24,6 +25,16 @@ from .relations import load_relations
 if TYPE_CHECKING:
     from ..manager import DatabaseManager
     from ..query.builder import TableQueryBuilder
+    from .query import ModelQuery
+
+Q_co = TypeVar("Q_co", bound="ModelQuery[Any, Any, Any]", covariant=True)
+Q = TypeVar("Q", bound="ModelQuery[Any, Any, Any]")
+
+
+class Queryable(Protocol[Q_co]):
+    """A generated model class, seen through its ``query()``: ``Post`` gives ``PostQuery``."""
+
+    def query(self) -> Q_co: ...
 
 
 class Model(BaseModel):
@@ -46,6 +57,44 @@ class Model(BaseModel):
         if meta is not None:
             cls._decoders = decoders_for(meta.columns)
             registry.register(cls)
+
+    if not TYPE_CHECKING:
+        # pydantic raises its own ValidationError from __init__ and on assignment; the
+        # application sees jadugar.ValidationError everywhere (hidden from mypy, as pydantic
+        # hides its own __setattr__, so unknown attributes stay type errors)
+
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except pydantic.ValidationError as exc:
+                raise _validation_error(type(self).__name__, exc) from None
+
+        # pydantic keeps validating with its own fast path (model_validate does not call it)
+        __init__.__pydantic_base_init__ = True
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            try:
+                super().__setattr__(name, value)
+            except pydantic.ValidationError as exc:
+                raise _validation_error(type(self).__name__, exc) from None
+
+    # ---- events ----------------------------------------------------------------------
+    @classmethod
+    def on(cls, event: ModelEvent, handler: Callable[[Self], object]) -> None:
+        """Call ``handler(instance)`` (sync or async) on ``event`` for this class only;
+        raising in a ``-ing`` handler vetoes the write. Order: see ``jadugar.models.events``."""
+        events.add(cls, event, handler)
+
+    @classmethod
+    def off(
+        cls, event: ModelEvent | None = None, handler: Callable[[Self], object] | None = None
+    ) -> None:
+        """Remove ``handler`` from ``event``, every handler of ``event``, or (no arguments)
+        every handler of this class."""
+        events.remove(cls, event, handler)
+
+    async def _fire(self, event: ModelEvent) -> None:
+        await events.fire(self, event)
 
     # ---- binding ---------------------------------------------------------------------
     @classmethod
@@ -100,8 +149,33 @@ class Model(BaseModel):
     @classmethod
     async def _create(cls, values: Mapping[str, Any]) -> Self:
         obj = cls._validated(values)
-        await obj._insert()
+        await obj.save()
         return obj
+
+    @classmethod
+    async def _create_many(cls, values: Sequence[Mapping[str, Any]]) -> int:
+        """Validate every row in one call, fill defaults and timestamps, insert them with
+        one bulk statement (COPY on PostgreSQL); no events, no models built."""
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
+            raise TypeError("create_many() takes a list of rows")
+        if not values:
+            return 0
+        plan = rows.create_plan(cls)
+        try:
+            checked = plan.validate_rows.validate_python(values)
+        except pydantic.ValidationError as exc:
+            raise _validation_error(cls.__name__, exc) from None
+        get = plan.values
+        columns = plan.columns
+        if cls.__jadugar__.timestamps:
+            stamp = _now()
+            tail = (stamp, stamp)
+            columns = (*columns, "created_at", "updated_at")
+            data = [get(row) + tail for row in checked]
+        else:
+            data = [get(row) for row in checked]
+        await cls._table().insert_many(data, columns=columns)
+        return len(data)
 
     @classmethod
     async def _update(cls, key: object, values: Mapping[str, Any]) -> Self:
@@ -124,37 +198,81 @@ class Model(BaseModel):
         return bool(self.__pydantic_private__ and self.__pydantic_private__.get("_persisted"))
 
     async def save(self) -> None:
-        """Insert a new row, or update only the fields changed since it was loaded."""
+        """Insert a new row, or update only the fields changed since it was loaded (two
+        tasks saving different fields of one row keep both). Events: saving, then creating
+        / created or updating / updated, then saved."""
+        await self._fire("saving")
         if not self.persisted:
+            await self._fire("creating")
             await self._insert()
-            return
+            await self._fire("created")
+        elif self._changed():
+            await self._fire("updating")
+            await self._write_changes()
+            await self._fire("updated")
+        await self._fire("saved")
+
+    def _changed(self) -> dict[str, Any]:
+        key = self.__jadugar__.primary_key
+        return {n: getattr(self, n) for n in self.model_fields_set if n != key}
+
+    async def _write_changes(self) -> None:
         meta = self.__jadugar__
-        changed = {n: getattr(self, n) for n in self.model_fields_set if n != meta.primary_key}
+        changed = self._changed()
+        if not changed:
+            return
         if meta.timestamps:
             changed["updated_at"] = _now()
             object.__setattr__(self, "updated_at", changed["updated_at"])
-        if changed:
-            key = getattr(self, meta.primary_key)
-            await self._table().where({meta.primary_key: key}).update(changed)
+        key = getattr(self, meta.primary_key)
+        await self._table().where({meta.primary_key: key}).update(changed)
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
-        """Reload every column from the database."""
-        fresh = await type(self)._find(getattr(self, self.__jadugar__.primary_key))
-        self.__dict__.update(fresh.__dict__)
-        self.model_fields_set.clear()
-
-    async def _delete_row(self) -> None:
+        """Reload every column from the database (a soft-deleted row too)."""
         meta = self.__jadugar__
         key = getattr(self, meta.primary_key)
-        query = self._table().where({meta.primary_key: key})
-        if meta.soft_deletes:
-            stamp = _now()
-            await query.update({"deleted_at": stamp})
-            object.__setattr__(self, "deleted_at", stamp)
-        else:
-            await query.delete()
-            self._private()["_persisted"] = False
+        row = await self._table().where({meta.primary_key: key}).first()
+        if row is None:
+            raise NotFoundError(f"{meta.name} with {meta.primary_key}={key!r} not found")
+        self.__dict__.update(type(self)._from_row(row).__dict__)
+        self.model_fields_set.clear()
+
+    def _keyed(self) -> TableQueryBuilder:
+        key = self.__jadugar__.primary_key
+        return self._table().where({key: getattr(self, key)})
+
+    async def _delete_row(self) -> None:
+        """``user.delete()``: a soft delete where enabled. Events: deleting, deleted."""
+        if not self.__jadugar__.soft_deletes:
+            await self._force_delete()
+            return
+        await self._fire("deleting")
+        stamp = _now()
+        await self._keyed().update({"deleted_at": stamp})
+        object.__setattr__(self, "deleted_at", stamp)
+        await self._fire("deleted")
+
+    async def _force_delete(self) -> None:
+        """Really delete the row, soft deletes or not. Events: deleting, deleted."""
+        await self._fire("deleting")
+        await self._keyed().delete()
+        self._private()["_persisted"] = False
+        await self._fire("deleted")
+
+    async def _restore(self) -> None:
+        """Clear ``deleted_at``. Events: restoring, restored."""
+        meta = self.__jadugar__
+        if not meta.soft_deletes:
+            raise ConfigurationError(f"restore(): {meta.name} has no soft deletes")
+        await self._fire("restoring")
+        values: dict[str, Any] = {"deleted_at": None}
+        if meta.timestamps:
+            values["updated_at"] = _now()
+        await self._keyed().update(values)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        await self._fire("restored")
 
     async def _insert(self) -> None:
         meta = self.__jadugar__
@@ -182,6 +300,29 @@ class Model(BaseModel):
         return private
 
     # ---- relations -------------------------------------------------------------------
+    def has_one(self, related: Queryable[Q], foreign_key: str, local_key: str | None = None) -> Q:
+        """The related model's query where ``related.<foreign_key>`` equals our key:
+        ``await user.has_one(Profile, "user_id").first()``."""
+        return self._relation_query(related, foreign_key, local_key)
+
+    def has_many(self, related: Queryable[Q], foreign_key: str, local_key: str | None = None) -> Q:
+        """The related model's query where ``related.<foreign_key>`` equals our key:
+        ``await user.has_many(Post, "user_id").where(...).get()``."""
+        return self._relation_query(related, foreign_key, local_key)
+
+    def belongs_to(
+        self, related: Queryable[Q], foreign_key: str, other_key: str | None = None
+    ) -> Q:
+        """The related model's query where its key equals our ``foreign_key``:
+        ``await post.belongs_to(User, "user_id").first()``."""
+        query = related.query()
+        column = other_key or query._model.__jadugar__.primary_key
+        return _keyed_query(query, column, getattr(self, foreign_key))
+
+    def _relation_query(self, related: Queryable[Q], foreign_key: str, local_key: str | None) -> Q:
+        value = getattr(self, local_key or self.__jadugar__.primary_key)
+        return _keyed_query(related.query(), foreign_key, value)
+
     async def _load(self, relations: Iterable[str]) -> None:
         await load_relations(type(self), [self], relations)
 
@@ -197,6 +338,12 @@ class Model(BaseModel):
                 f"{type(self).__name__}.query().with_({name!r}) or `await obj.load({name!r})`"
             )
         return loaded[name]
+
+
+def _keyed_query(query: Q, column: str, value: object) -> Q:
+    if value is None:  # an unsaved parent or an empty foreign key: no rows, never IS NULL
+        return query._copy(query._builder.where_raw("1 = 0"))
+    return query._filter({column: value})
 
 
 def _now() -> datetime.datetime:

@@ -11,9 +11,13 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Self, TypeVar
 
+import pydantic
+
+from ..errors import ConfigurationError
 from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
-from .base import Model, _now
+from . import rows
+from .base import Model, _now, _validation_error
 from .relations import load_counts, load_relations
 
 M = TypeVar("M", bound=Model)
@@ -148,13 +152,62 @@ class ModelQuery(Generic[M, C, R]):
             await load_counts(self._model, models, self._counts)
         return models
 
-    # ---- writing ---------------------------------------------------------------------
+    # ---- writing (one statement; no per-row events) -------------------------------------
     async def delete(self) -> int:
-        """Delete every matching row (soft delete where enabled); returns the row count."""
+        """Delete every matching row (a soft delete of the rows not yet trashed where
+        enabled; ``force_delete()`` purges); returns the row count."""
         meta = self._model.__jadugar__
-        if meta.soft_deletes and self._trashed != "only":
-            result = await self._scoped().update({"deleted_at": _now()}).all_rows()
+        if meta.soft_deletes:
+            query = self._scoped().where_null("deleted_at").update({"deleted_at": _now()})
+            result = await query.all_rows()
         else:
             result = await self._scoped().delete().all_rows()
         count: int = result.row_count
         return count
+
+    async def _update(self, values: Mapping[str, Any]) -> int:
+        """Validate ``values`` (the model's constraints), set ``updated_at`` where the model
+        has timestamps, update every matching row; returns the row count."""
+        meta = self._model.__jadugar__
+        try:
+            checked = rows.update_validator(self._model).validate_python(dict(values))
+        except pydantic.ValidationError as exc:
+            raise _validation_error(meta.name, exc) from None
+        if not checked:
+            return 0
+        if meta.timestamps:
+            checked["updated_at"] = _now()
+        result = await self._scoped().update(checked).all_rows()
+        count: int = result.row_count
+        return count
+
+    async def _force_delete(self) -> int:
+        """Really delete the matching rows (trashed ones too when ``with_trashed()`` /
+        ``only_trashed()``); returns the row count."""
+        self._needs_soft_deletes("force_delete")
+        result = await self._scoped().delete().all_rows()
+        count: int = result.row_count
+        return count
+
+    async def _restore(self) -> int:
+        """Clear ``deleted_at`` of the matching trashed rows; returns the row count."""
+        meta = self._needs_soft_deletes("restore")
+        values: dict[str, Any] = {"deleted_at": None}
+        if meta.timestamps:
+            values["updated_at"] = _now()
+        query = self._builder.where_not_null("deleted_at").update(values)
+        result = await query.all_rows()
+        count: int = result.row_count
+        return count
+
+    def _needs_soft_deletes(self, call: str) -> Any:
+        meta = self._model.__jadugar__
+        if not meta.soft_deletes:
+            raise ConfigurationError(f"{call}(): {meta.name} has no soft deletes")
+        return meta
+
+
+RelationshipBuilder = ModelQuery[M, Any, Any]
+"""What ``user.has_many(Post, "user_id")`` returns, loosely typed: in fact the related
+model's generated query (``PostQuery``), pre-filtered on the key, with its typed columns and
+relation paths."""
