@@ -65,12 +65,12 @@ def diff(old: Schema | None, new: Schema) -> Plan:
         if target is None:
             continue
         for key, unique in table.uniques.items():
-            if not _has_unique(unique.columns, target):
+            if not _has_unique(key, unique.columns, target):
                 up, down = _pinned(unique.columns, table, target)
                 plan.add(f"drop unique {name}.{key}", [*up, ops.DropUnique(name, key), *down],
                          [ops.AddUnique(name, unique.columns, key)])  # fmt: skip
         for key, index in table.indexes.items():
-            if not _has_index(index.columns, target):
+            if not _has_index(key, index.columns, target):
                 up, down = _pinned(index.columns, table, target)
                 plan.add(f"drop index {name}.{key}", [*up, ops.DropIndex(name, key), *down],
                          [ops.CreateIndex(name, index.columns, index.options)])  # fmt: skip
@@ -100,7 +100,7 @@ def diff(old: Schema | None, new: Schema) -> Plan:
     for name, table in after.items():
         old_table = before.get(name)
         for key, unique in table.uniques.items():
-            if old_table is None or not _has_unique(unique.columns, old_table):
+            if old_table is None or not _has_unique(key, unique.columns, old_table):
                 if old_table is None:
                     continue  # created with its table
                 up, down = _pinned(unique.columns, old_table, table)
@@ -108,7 +108,7 @@ def diff(old: Schema | None, new: Schema) -> Plan:
                          [*up, ops.DropUnique(name, key), *down],
                          "fails if existing rows hold duplicates")  # fmt: skip
         for key, index in table.indexes.items():
-            if old_table is not None and not _has_index(index.columns, old_table):
+            if old_table is not None and not _has_index(key, index.columns, old_table):
                 up, down = _pinned(index.columns, old_table, table)
                 plan.add(f"add index {name}.{key}", [ops.CreateIndex(name, index.columns, index.options)],
                          [*up, ops.DropIndex(name, key), *down])  # fmt: skip
@@ -271,18 +271,26 @@ def _pinned(
     return drop, add
 
 
-def _has_unique(columns: tuple[str, ...], table: TableDef) -> bool:
-    return any(u.columns == columns for u in table.uniques.values())
+# Constraints match by name and content: after a rename of their table or column, the
+# database still holds the old names, which differ from the names the schema now implies,
+# so the migration drops and re-creates them under the new names (a later migration can
+# then drop them by the name the snapshot knows).
 
 
-def _has_index(columns: tuple[str, ...], table: TableDef) -> bool:
-    return any(i.columns == columns for i in table.indexes.values())
+def _has_unique(name: str, columns: tuple[str, ...], table: TableDef) -> bool:
+    found = table.uniques.get(name)
+    return found is not None and found.columns == columns
+
+
+def _has_index(name: str, columns: tuple[str, ...], table: TableDef) -> bool:
+    found = table.indexes.get(name)
+    return found is not None and found.columns == columns
 
 
 def _same_fk(fk: ops.ForeignKeyReference, others: dict[str, ops.ForeignKeyReference]) -> bool:
-    key = (tuple(fk.columns), fk.table, tuple(fk.references), fk.on_delete, fk.on_update)
+    key = (fk.name, tuple(fk.columns), fk.table, tuple(fk.references), fk.on_delete, fk.on_update)
     return any(
-        (tuple(o.columns), o.table, tuple(o.references), o.on_delete, o.on_update) == key
+        (o.name, tuple(o.columns), o.table, tuple(o.references), o.on_delete, o.on_update) == key
         for o in others.values()
     )
 

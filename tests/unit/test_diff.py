@@ -101,12 +101,17 @@ def test_renamed_column_is_a_rename_never_drop_and_add(tmp_path: Path) -> None:
     assert p.changes[0].down == [ops.RenameColumn("posts", "headline", "title")]
 
 
-def test_renamed_model_renames_its_table_and_keeps_its_constraints(tmp_path: Path) -> None:
+def test_renamed_model_renames_its_table_and_its_constraints(tmp_path: Path) -> None:
     after = BASE.replace("  User:\n", "  Member:\n    renamed_from: User\n").replace(
         "model: User", "model: Member"
     )
     p = plan(tmp_path, after)
-    assert summaries(p) == ["rename table users to members"]
+    # the data stays (a rename); the unique constraint gets the name the schema now implies
+    assert summaries(p) == [
+        "rename table users to members",
+        "drop unique members.users_email_unique",
+        "add unique members.members_email_unique",
+    ]
 
 
 def test_type_nullability_and_default_changes(tmp_path: Path) -> None:
