@@ -144,8 +144,7 @@ class ModelQuery(Generic[M, C, R]):
         return self.get().__await__()
 
     async def _hydrate(self, rows: list[dict[str, Any]]) -> list[M]:
-        build = self._model._from_row
-        models = [build(row) for row in rows]
+        models = self._model._from_rows(rows)
         if models and self._with:
             await load_relations(self._model, models, self._with)
         if models and self._counts:

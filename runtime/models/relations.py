@@ -117,11 +117,9 @@ async def _load_one(
 
 
 async def _fetch(target: type[Model], column: str, keys: list[Any]) -> list[Model]:
-    build = target._from_row
     found: list[Model] = []
     for chunk in _batches(keys):
-        rows = await _scoped(target).where_in(column, chunk).all()
-        found += [build(row) for row in rows]
+        found += target._from_rows(await _scoped(target).where_in(column, chunk).all())
     return found
 
 
