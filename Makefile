@@ -43,6 +43,8 @@ check: test
 bench: setup
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --workloads generate
+	$(BIN)/python -m bench --workloads peers
 
 demo: setup
 	$(BIN)/jadugar generate

@@ -53,6 +53,7 @@ from .jadugar_side import JadugarSide
 ENGINES = ("postgres", "mysql", "sqlite")
 WORKLOADS = ("fetch", "lookups", "insert_many", "insert_tuples", "concurrent")
 GENERATE = "generate"  # code generation, no database: bench/generation.py; only on request
+PEERS = "peers"  # Jadugar models against asyncpg and the ORMs: bench/peers/; only on request
 DEFAULT_URLS = {
     "postgres": "postgresql://postgres@127.0.0.1:5432/test",
     "mysql": "mysql://root@127.0.0.1:3306/test",
@@ -216,9 +217,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", type=names(ENGINES), default=ENGINES, help="comma list")
     parser.add_argument(
         "--workloads",
-        type=names((*WORKLOADS, GENERATE)),
+        type=names((*WORKLOADS, GENERATE, PEERS)),
         default=WORKLOADS,
-        help="comma list; generate (alone): the code generation benchmark",
+        help="comma list; generate or peers (alone): the code generation or peer benchmark",
     )
     parser.add_argument("--repeat", type=int, default=15, help="timed pairs per workload")
     parser.add_argument("--warmup", type=int, default=2, help="untimed pairs first")
@@ -237,8 +238,16 @@ async def main(argv: list[str] | None = None) -> int:
 
         flags = [f"--{name}" for name in ("quick", "check") if getattr(args, name)]
         return generation([*flags, "--output", str(args.output)])
-    warnings.filterwarnings("ignore", module="aiomysql")  # "Unknown table" on DROP IF EXISTS
     repeat, warmup = (3, 1) if args.quick else (max(1, args.repeat), max(0, args.warmup))
+    if PEERS in args.workloads:  # bench/peers/: PostgreSQL only, its own results section
+        if args.workloads != (PEERS,):
+            raise SystemExit("python -m bench: --workloads peers runs alone")
+        from .peers.run import main as peers
+
+        url = os.environ.get("JADUGAR_BENCH_POSTGRES_URL", DEFAULT_URLS["postgres"])
+        command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
+        return await peers(repeat, warmup, args.output, url, command)
+    warnings.filterwarnings("ignore", module="aiomysql")  # "Unknown table" on DROP IF EXISTS
     run = Run()
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="jadugar-bench-")
@@ -269,8 +278,8 @@ async def main(argv: list[str] | None = None) -> int:
     ]
     text = markdown(run.results, notes)
     old = args.output.read_text() if args.output.exists() else ""
-    kept = re.search(r"^## Generation .*", old, re.M | re.S)
-    if kept:  # the generation benchmark's own section stays
+    kept = re.search(r"^## (Generation|Peers) .*", old, re.M | re.S)
+    if kept:  # the generation and peer benchmarks' own sections stay
         text = text.rstrip() + "\n\n" + kept.group(0)
     args.output.write_text(text)
     for note in run.notes:
