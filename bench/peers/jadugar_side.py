@@ -59,10 +59,10 @@ class JadugarSide:
         await self.db.disconnect()
 
     async def fetch_narrow(self) -> list[Any]:
-        return await self.m.Narrow.query().get()  # type: ignore[no-any-return]
+        return await self.m.Narrow.query().get()
 
     async def fetch_wide(self) -> list[Any]:
-        return await self.m.Wide.query().get()  # type: ignore[no-any-return]
+        return await self.m.Wide.query().get()
 
     async def lookups(self, keys: list[int]) -> list[Any]:
         find = self.m.Narrow.find
@@ -83,7 +83,7 @@ class JadugarSide:
 
     async def eager(self) -> list[Any]:
         query = self.m.Parent.query().order_by("id").limit(PARENTS).with_("children")
-        return await query.get()  # type: ignore[no-any-return]
+        return await query.get()
 
     def tree(self, result: list[Any]) -> list[tuple[Any, list[Any]]]:
         return [(p, p.children) for p in result]

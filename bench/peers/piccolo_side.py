@@ -115,10 +115,10 @@ class PiccoloSide:
         await self.engine.close_connection_pool()
 
     async def fetch_narrow(self) -> list[Any]:
-        return await self.t.Narrow.objects()  # type: ignore[no-any-return]
+        return await self.t.Narrow.objects()
 
     async def fetch_wide(self) -> list[Any]:
-        return await self.t.Wide.objects()  # type: ignore[no-any-return]
+        return await self.t.Wide.objects()
 
     async def lookups(self, keys: list[int]) -> list[Any]:
         narrow = self.t.Narrow

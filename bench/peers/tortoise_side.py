@@ -108,7 +108,7 @@ class TortoiseSide:
         return await Narrow.all()
 
     async def fetch_wide(self) -> list[Any]:
-        return await Wide.all()  # type: ignore[no-any-return]
+        return await Wide.all()
 
     async def lookups(self, keys: list[int]) -> list[Any]:
         get = Narrow.get
