@@ -477,6 +477,7 @@ class DatabaseOptions(_Options):
             timeout = parsed.connect_timeout
         common: dict[str, Any] = {
             "engine": parsed.engine,
+            "scheme": parsed.scheme,
             "connect_timeout": timeout,
             "statement_cache": self.statement_cache,
             "options": dict(parsed.options),
@@ -486,7 +487,9 @@ class DatabaseOptions(_Options):
             return ConnectParams(path=parsed.path, **common)
         context: _ssl.SSLContext | None = None
         mode: SslMode = "disable"
+        root_cert: str | None = None
         if parsed.host is not None:  # mongomock has no server and no TLS
+            root_cert = self.ssl_root_cert or parsed.ssl_root_cert
             if isinstance(self.ssl, _ssl.SSLContext):
                 context, mode = self.ssl, _mode_of(self.ssl)
             else:
@@ -494,7 +497,7 @@ class DatabaseOptions(_Options):
                     mode = "require" if self.ssl else "disable"
                 else:
                     mode = self.ssl or parsed.ssl_mode or "disable"
-                context = _ssl_context(mode, self.ssl_root_cert or parsed.ssl_root_cert)
+                context = _ssl_context(mode, root_cert)
         return ConnectParams(
             host=parsed.host,
             port=parsed.port,
@@ -503,6 +506,7 @@ class DatabaseOptions(_Options):
             database=parsed.database,
             ssl=context,
             ssl_mode=mode,
+            ssl_root_cert=root_cert,
             **common,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,10 +20,13 @@ from .dialects.base import Dialect, DriverConnection
 from .errors import ConfigurationError, DatabaseConnectionError, JadugarError
 from .events import EventEmitter, Handler
 from .models import registry as model_registry
-from .pool import ConnectionPool, PoolStatus
+from .pool import ConnectionPool, PoolMetrics, PoolStatus
 from .query.query_builder import QueryBuilder
 from .schema_builder import SchemaBuilder
 from .transaction import Transaction, run_in_transaction
+
+if TYPE_CHECKING:
+    from .dialects.mongodb.driver import MongoConnection
 
 T = TypeVar("T")
 
@@ -54,16 +57,20 @@ class DatabaseManager:
         engine = options.engine
         if engine is None:  # pragma: no cover - DatabaseOptions always infers it
             raise ConfigurationError("no engine: give engine= or a URL", field="engine")
-        if engine == "mongodb":
-            raise ConfigurationError(
-                "the mongodb engine is not available yet in this version of Jadugar",
-                field="engine",
-            )
         self.dialect: Dialect = get_dialect(engine)
+        # a document store (MongoDB) has no ConnectionPool: one client, itself a pool
+        self.document_store = self.dialect.capabilities.document_store
+        if self.document_store and options.replicas:
+            raise ConfigurationError(
+                "replicas: a MongoDB URL names the replica set members itself "
+                "(mongodb://a,b,c/app?replicaSet=rs0); read preferences go in the URL too",
+                field="replicas",
+            )
         self.events = EventEmitter()
         self.default_timeout: float | None = options.timeout
         self._params = options.connect_params()
         self._pool: ConnectionPool[DriverConnection] | None = None
+        self._document: MongoConnection | None = None
         self._session = Session(self)
         self.query = QueryBuilder(self._session)
 
@@ -75,25 +82,54 @@ class DatabaseManager:
         return cls(DatabaseOptions.from_env(environ, **overrides))
 
     def __repr__(self) -> str:
-        state = "connected" if self._pool is not None else "not connected"
+        state = "connected" if self.connected else "not connected"
         return f"<DatabaseManager {self.options.url_masked} {state}>"
 
     # ---- lifecycle --------------------------------------------------------------------
     @property
     def pool(self) -> ConnectionPool[DriverConnection]:
         if self._pool is None:
-            raise DatabaseConnectionError(
-                "the DatabaseManager is not connected: call `await db.connect()` or use "
-                "`async with DatabaseManager(...) as db`"
-            )
+            if self.document_store:
+                raise ConfigurationError(
+                    f"{self.dialect.name} has no ConnectionPool: its client is its own pool; "
+                    "use db.pool_status() / db.pool_metrics()",
+                    field="engine",
+                )
+            raise DatabaseConnectionError(_NOT_CONNECTED)
         return self._pool
 
     @property
+    def document_connection(self) -> MongoConnection:
+        """The connection of a document store (MongoDB): one client, its own pool."""
+        if self._document is None:
+            if not self.document_store:
+                raise ConfigurationError(
+                    f"{self.dialect.name} is not a document store: use db.pool", field="engine"
+                )
+            raise DatabaseConnectionError(_NOT_CONNECTED)
+        return self._document
+
+    @property
     def connected(self) -> bool:
-        return self._pool is not None
+        return self._pool is not None or self._document is not None
+
+    def pool_status(self) -> PoolStatus:
+        """The connection pool's numbers now (the client's pool on MongoDB)."""
+        if self._document is not None:
+            return self._document.pool_status()
+        return self.pool.get_status()
+
+    def pool_metrics(self) -> PoolMetrics:
+        """The connection pool's counters since it opened (the client's pool on MongoDB)."""
+        if self._document is not None:
+            return self._document.pool_metrics()
+        return self.pool.get_metrics()
 
     async def connect(self) -> None:
-        if self._pool is not None:
+        if self.connected:
+            return
+        if self.document_store:
+            await self._connect_document_store()
             return
         pool_options = self.options.pool
         if self._params.path == ":memory:" and pool_options.max != 1:
@@ -129,12 +165,31 @@ class DatabaseManager:
         pool.on_acquire = acquired
         pool.on_release = released
 
+    async def _connect_document_store(self) -> None:
+        from .dialects.mongodb.driver import MongoDriver
+
+        driver = cast("MongoDriver", self.dialect.driver)
+        self._document = await driver.connect(self._params, self.options.pool)
+        # not the models' default manager: models on collections are not available yet
+        self.events.emit("connect", {"engine": self.dialect.name})
+
     async def open_connection(self) -> DriverConnection:
         """A connection of its own, outside the pool (the migration lock holds one); the
         caller closes it."""
+        if self.document_store:
+            from .errors import UnsupportedOperation
+
+            raise UnsupportedOperation(
+                "open_connection()", self.dialect.name, "use db.document_connection"
+            )
         return await self.dialect.driver.connect(self._params)
 
     async def disconnect(self) -> None:
+        document, self._document = self._document, None
+        if document is not None:
+            await document.close()
+            self.events.emit("disconnect", {"engine": self.dialect.name})
+            return
         pool, self._pool = self._pool, None
         model_registry.became_disconnected(self)
         if pool is not None:
@@ -195,15 +250,42 @@ class DatabaseManager:
         read_only: bool = False,
     ) -> Transaction | Awaitable[T]:
         """``async with db.transaction() as tx:`` or ``await db.transaction(fn)`` (retried
-        on serialization failures). Nested calls become savepoints."""
+        on serialization failures). Nested calls become savepoints.
+
+        On MongoDB: a client session's transaction (``DocumentTransaction``), on a replica
+        set or sharded cluster only (``UnsupportedOperation`` on a standalone server and on
+        mongomock, when the block is entered); no savepoints, no retries, no isolation."""
+        if self.document_store:
+            return self._document_transaction(fn, isolation, read_only)
         if fn is None:
             return Transaction(self, isolation=isolation, read_only=read_only)
         return run_in_transaction(self, fn, isolation=isolation, read_only=read_only)
+
+    def _document_transaction(
+        self,
+        fn: Callable[[Transaction], Awaitable[T]] | None,
+        isolation: str | None,
+        read_only: bool,
+    ) -> Transaction | Awaitable[T]:
+        from .dialects.mongodb.builder import DocumentTransaction, run_in_document_transaction
+        from .errors import UnsupportedOperation
+
+        if isolation is not None or read_only:
+            what = "transaction(isolation=...)" if isolation is not None else "read_only"
+            raise UnsupportedOperation(
+                what, self.dialect.name, "MongoDB transactions are snapshot reads and writes"
+            )
+        # DocumentTransaction has Transaction's surface for this use: async with, table()
+        if fn is None:
+            return cast("Transaction", DocumentTransaction(self))
+        return run_in_document_transaction(self, cast("Callable[[Any], Awaitable[T]]", fn))
 
     # ---- health -----------------------------------------------------------------------
     async def health_check(self) -> HealthStatus:
         """Ping the server through the pool: latency, version and pool status."""
         engine = self.dialect.name
+        if self._document is not None:
+            return await self._document_health(engine, self._document)
         if self._pool is None:
             return HealthStatus(healthy=False, engine=engine, error="not connected")
         started = time.perf_counter()
@@ -223,3 +305,27 @@ class DatabaseManager:
             server_version=version,
             pool=self._pool.get_status(),
         )
+
+    async def _document_health(self, engine: str, conn: MongoConnection) -> HealthStatus:
+        started = time.perf_counter()
+        try:
+            await conn.ping()
+            latency = (time.perf_counter() - started) * 1000
+            version = await conn.server_version()
+        except JadugarError as exc:
+            return HealthStatus(
+                healthy=False, engine=engine, error=str(exc), pool=conn.pool_status()
+            )
+        return HealthStatus(
+            healthy=True,
+            engine=engine,
+            latency_ms=round(latency, 3),
+            server_version=version,
+            pool=conn.pool_status(),
+        )
+
+
+_NOT_CONNECTED = (
+    "the DatabaseManager is not connected: call `await db.connect()` or use "
+    "`async with DatabaseManager(...) as db`"
+)

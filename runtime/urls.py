@@ -119,6 +119,8 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
                 raise fail(f"bad {key}={value!r}", f"; {_SSL_MODE_HELP}")
             if lower in ("ssl", "tls") and "ssl_mode" in found:
                 continue  # an explicit sslmode wins over ssl=true
+            if engine == "mongodb" and lower in ("ssl", "tls") and mode == "require":
+                mode = "verify-full"  # MongoDB's tls=true verifies the certificate
             found["ssl_mode"] = mode
         elif lower in ("sslrootcert", "ssl_ca", "ssl-ca", "tlscafile"):
             found["ssl_root_cert"] = value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..errors import ConfigurationError
 from .base import Dialect
 
@@ -19,6 +21,13 @@ def get_dialect(engine: str) -> Dialect:
         from .sqlite.dialect import SQLiteDialect
 
         return SQLiteDialect()
+    if engine == "mongodb":
+        from .mongodb.dialect import MongoDialect
+
+        # a document store: its compiler is a MongoCompiler, not a SqlCompiler; the core
+        # branches on capabilities.document_store before using it as one
+        return cast("Dialect", MongoDialect())
     raise ConfigurationError(
-        f"no SQL dialect for engine {engine!r}; use postgres, mysql or sqlite", field="engine"
+        f"no dialect for engine {engine!r}; use postgres, mysql, sqlite or mongodb",
+        field="engine",
     )

@@ -38,6 +38,8 @@ class ConnectParams:
     connect_timeout: float = 10.0
     statement_cache: bool = True  # prepared-statement cache (turn off behind PgBouncer)
     options: dict[str, str] = field(default_factory=dict, repr=False)  # extra URL query options
+    scheme: str | None = None  # the URL's scheme as written ("mongodb+srv", "postgresql"...)
+    ssl_root_cert: str | None = None  # the CA file (PEM) of verify-ca / verify-full
 
     def describe(self) -> str:
         """Where this points, for messages: never the password."""

@@ -21,3 +21,7 @@ class Capabilities:
     # ALTER COLUMN and ADD/DROP FOREIGN KEY in place; False (SQLite): the SchemaBuilder
     # rebuilds the table, with foreign key enforcement off outside a transaction
     alter_in_place: bool = True
+    # collections of documents, not tables of rows (MongoDB): no SQL text, no joins, no
+    # ConnectionPool (the driver's client is its own pool); the query builder compiles to
+    # the dialect's operations instead
+    document_store: bool = False

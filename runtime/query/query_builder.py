@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .builder import RawQuery, TableQueryBuilder
 from .expressions import Functions, fn
@@ -16,25 +16,46 @@ if TYPE_CHECKING:
 
 
 class QueryBuilder:
-    """``qb.table("users").where(...)``, ``qb.raw(sql, params)``, ``qb.transaction()``."""
+    """``qb.table("users").where(...)``, ``qb.raw(sql, params)``, ``qb.transaction()``.
 
-    __slots__ = ("_session",)
+    On a document store (MongoDB) ``table()`` gives the dialect's builder (same building
+    methods, terminal methods compiled to its operations) and the SQL-only entry points
+    (``raw``, ``format``, ``escape``, ``quote``, ``schema``) raise ``UnsupportedOperation``."""
+
+    __slots__ = ("_session", "_table_type")
 
     fn: Functions = fn
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._table_type: type[TableQueryBuilder] = TableQueryBuilder
+        if session.capabilities.document_store:  # chosen once, not per table() call
+            from ..dialects.mongodb.builder import MongoTableQueryBuilder
+
+            self._table_type = MongoTableQueryBuilder
 
     def table(self, name: str) -> TableQueryBuilder:
-        return TableQueryBuilder(self._session, name)
+        return self._table_type(self._session, name)
+
+    def _sql_only(self, operation: str) -> NoReturn:
+        from ..errors import UnsupportedOperation
+
+        raise UnsupportedOperation(
+            operation, self._session.dialect.name, "there is no SQL on a document store"
+        )
 
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuery:
+        if self._session.capabilities.document_store:
+            self._sql_only("raw")
         return RawQuery(self._session, sql, params)
 
     def transaction(self, *, isolation: str | None = None, read_only: bool = False) -> Transaction:
         from ..transaction import Transaction
 
-        return Transaction(self._session.manager, isolation=isolation, read_only=read_only)
+        manager = self._session.manager
+        if self._session.capabilities.document_store:
+            return manager.transaction(isolation=isolation, read_only=read_only)
+        return Transaction(manager, isolation=isolation, read_only=read_only)
 
     @property
     def schema(self) -> SchemaBuilder:
@@ -42,14 +63,20 @@ class QueryBuilder:
         ``await qb.schema.create_table("tags", lambda t: t.string("name"))``."""
         from ..schema_builder import SchemaBuilder
 
+        if self._session.capabilities.document_store:
+            self._sql_only("the schema builder")
         return SchemaBuilder(self._session)
 
     def escape(self, value: Any) -> str:
         """A SQL literal for display and logs; statements always bind values instead."""
+        if self._session.capabilities.document_store:
+            self._sql_only("escape")
         return escape(value, backslash_escapes=self._session.compiler.backslash_escapes)
 
     def format(self, sql: str, params: Sequence[Any]) -> str:
         """``sql`` with ``params`` inlined as literals, for display and logs only."""
+        if self._session.capabilities.document_store:
+            self._sql_only("format")
         compiler = self._session.compiler
         return format_sql(
             sql,
@@ -60,4 +87,6 @@ class QueryBuilder:
 
     def quote(self, identifier: str) -> str:
         """An identifier quoted for this dialect, as it appears in SQL text you write."""
+        if self._session.capabilities.document_store:
+            self._sql_only("quote")
         return self._session.compiler.quote_name(identifier)

@@ -8,6 +8,8 @@ mongomock itself; the pool listener is tested with synthetic PyMongo events.
 
 from __future__ import annotations
 
+import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,6 +24,8 @@ from jadugar.dialects.base import ConnectParams
 from jadugar.dialects.mongodb.driver import (
     MongoDriver,
     PoolListener,
+    _is_srv,
+    _tls_options,
     build_uri,
 )
 from jadugar.dialects.mongodb.errors import describe, translate
@@ -525,3 +529,32 @@ def test_import_jadugar_loads_no_mongodb_library() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_connect_params_carry_the_scheme_and_the_ca_file() -> None:
+    srv = mongodb_params("mongodb+srv://u:pw@cluster0.example.net/app")
+    assert srv.scheme == "mongodb+srv" and _is_srv(srv)
+    assert _tls_options(srv) == {}  # mongodb+srv: TLS on (verified) by the scheme's default
+    plain = mongodb_params("mongodb://db.example/app")
+    assert plain.scheme == "mongodb" and not _is_srv(plain)
+    assert plain.ssl_root_cert is None and _tls_options(plain) == {}
+    # a hand-built ConnectParams without a scheme is mongodb:// (no guessing from the port)
+    assert not _is_srv(ConnectParams(engine="mongodb", host="db.example"))
+    required = mongodb_params("mongodb://db.example/app?sslmode=require")
+    assert _tls_options(required) == {"tls": True, "tlsInsecure": True}
+
+
+def test_the_ca_file_reaches_the_client_options() -> None:
+    ca_file = ssl.get_default_verify_paths().cafile
+    if ca_file is None or not os.path.exists(ca_file):
+        pytest.skip("no system CA bundle to point tlsCAFile at")
+    full = mongodb_params(f"mongodb://db.example/app?tls=verify-full&tlsCAFile={ca_file}")
+    assert full.ssl_root_cert == ca_file
+    assert _tls_options(full) == {"tls": True, "tlsCAFile": ca_file}
+    assert "tlsCAFile" not in build_uri(full)  # one place only: the client options
+    ca_only = mongodb_params("mongodb://db.example/app", ssl="verify-ca", ssl_root_cert=ca_file)
+    assert _tls_options(ca_only) == {
+        "tls": True,
+        "tlsAllowInvalidHostnames": True,
+        "tlsCAFile": ca_file,
+    }

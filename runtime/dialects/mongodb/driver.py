@@ -4,7 +4,8 @@ The only module that creates a MongoDB client, and it imports the library lazily
 ``MongoDriver.connect``: ``import jadugar`` never loads motor, PyMongo or mongomock.
 
 Three clients, chosen with ``driver=`` (``MongoDriver(driver=...)`` or the URL option
-``?driver=...``), written against the API they share (``find`` / ``aggregate`` /
+``?driver=...``, e.g. ``mongodb://host/app?driver=pymongo``; Jadugar's own option, never
+sent to the server), written against the API they share (``find`` / ``aggregate`` /
 ``count_documents`` / ``insert_one`` / ``insert_many`` / ``update_many`` / ``delete_many`` /
 ``start_session``, ``await cursor.to_list(n)`` and ``async for``):
 
@@ -432,8 +433,10 @@ class MongoConnection:
         if isinstance(op, UpdateMany):
             result = await collection.update_many(op.filter, op.update, upsert=op.upsert, **extra)
             upserted = result.upserted_id
+            # matched, not modified: the SQL engines count the rows an UPDATE matched too
+            # (MySQL with CLIENT.FOUND_ROWS), also when the values were already those
             return MongoResult(
-                count=int(result.modified_count) + (1 if upserted is not None else 0),
+                count=int(result.matched_count) + (1 if upserted is not None else 0),
                 inserted_ids=[] if upserted is None else [upserted],
             )
         if isinstance(op, DeleteMany):
@@ -656,9 +659,8 @@ def _client_kind(params: ConnectParams, chosen: str | None) -> ClientKind:
 
 
 def _is_srv(params: ConnectParams) -> bool:
-    # mongodb+srv:// is the only form with one host and no port (a mongodb:// host gets
-    # 27017, a seed list is "a:27017,b:27017")
-    return params.port is None and params.host is not None and "," not in params.host
+    """A ``mongodb+srv://`` URL: the hosts come from DNS SRV records, TLS is on by default."""
+    return params.scheme == "mongodb+srv"
 
 
 def build_uri(params: ConnectParams) -> str:
@@ -682,14 +684,21 @@ def build_uri(params: ConnectParams) -> str:
 
 
 def _tls_options(params: ConnectParams) -> dict[str, Any]:
+    """The client's TLS options for ``ssl_mode`` (``sslmode=`` / ``tls=`` / ``ssl=`` in the
+    URL, or ``DatabaseOptions.ssl``) and the CA file (``tlsCAFile=`` / ``sslrootcert=`` in
+    the URL, or ``ssl_root_cert``)."""
     mode = params.ssl_mode
     if mode == "disable":
-        return {}  # the scheme's default: off for mongodb://, on for mongodb+srv://
+        # the scheme's default: off for mongodb://, on (and verified) for mongodb+srv://
+        return {}
     if mode == "require":
         return {"tls": True, "tlsInsecure": True}
+    options: dict[str, Any] = {"tls": True}
     if mode == "verify-ca":
-        return {"tls": True, "tlsAllowInvalidHostnames": True}
-    return {"tls": True}
+        options["tlsAllowInvalidHostnames"] = True
+    if params.ssl_root_cert:
+        options["tlsCAFile"] = params.ssl_root_cert
+    return options
 
 
 def _client_options(params: ConnectParams, pool: PoolOptionsLike | None) -> dict[str, Any]:
