@@ -170,7 +170,8 @@ class DatabaseManager:
 
         driver = cast("MongoDriver", self.dialect.driver)
         self._document = await driver.connect(self._params, self.options.pool)
-        # not the models' default manager: models on collections are not available yet
+        # the models' default manager when no other connected one is (as SQL managers)
+        model_registry.became_connected(self)
         self.events.emit("connect", {"engine": self.dialect.name})
 
     async def open_connection(self) -> DriverConnection:
@@ -187,6 +188,7 @@ class DatabaseManager:
     async def disconnect(self) -> None:
         document, self._document = self._document, None
         if document is not None:
+            model_registry.became_disconnected(self)
             await document.close()
             self.events.emit("disconnect", {"engine": self.dialect.name})
             return

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import ConfigurationError, NotFoundError, RelationNotLoadedError, ValidationError
 from . import events, registry, rows
 from .decode import Decoder, decoders_for
+from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
 from .meta import ModelMeta
 from .methods import KeyedDelete
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
 Q_co = TypeVar("Q_co", bound="ModelQuery[Any, Any, Any]", covariant=True)
 Q = TypeVar("Q", bound="ModelQuery[Any, Any, Any]")
+
+
+class _KeySequence(Protocol):
+    """What a document store's table builder offers for auto-increment keys."""
+
+    async def reserve_keys(self, count: int = 1) -> int: ...
 
 
 class Queryable(Protocol[Q_co]):
@@ -55,6 +62,7 @@ class Model(BaseModel):
 
     __jadugar__: ClassVar[ModelMeta]
     _decoders: ClassVar[tuple[tuple[str, Decoder], ...]] = ()
+    _encoders: ClassVar[dict[str, Encoder]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -62,6 +70,7 @@ class Model(BaseModel):
         meta = cls.__dict__.get("__jadugar__")
         if meta is not None:
             cls._decoders = decoders_for(meta.columns)
+            cls._encoders = encoders_for(meta.columns)
             registry.register(cls)
 
     if not TYPE_CHECKING:
@@ -122,6 +131,35 @@ class Model(BaseModel):
     def _table(cls) -> TableQueryBuilder:
         return registry.manager_for(cls).query.table(cls.__jadugar__.table)
 
+    # ---- document stores (MongoDB) ---------------------------------------------------
+    @classmethod
+    def _document_store(cls) -> bool:
+        return registry.manager_for(cls).document_store
+
+    @classmethod
+    def _stored(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` as the database keeps them: unchanged on SQL, encoded by column type
+        (``encode.py``) on a document store."""
+        if cls._encoders and cls._document_store():
+            return encode_values(cls._encoders, values)
+        return dict(values)
+
+    @classmethod
+    def _auto_key(cls) -> str | None:
+        """The auto-increment key column a document store has to number itself."""
+        meta = cls.__jadugar__
+        column = meta.column(meta.primary_key)
+        if column is not None and column.auto_increment and cls._document_store():
+            return column.name
+        return None
+
+    @classmethod
+    async def _reserve_keys(cls, count: int) -> int:
+        """Reserve ``count`` keys from the collection's counter; the last one."""
+        table: Any = cls._table()
+        sequence: _KeySequence = table
+        return await sequence.reserve_keys(count)
+
     # ---- hydration -------------------------------------------------------------------
     @classmethod
     def _from_row(cls, row: dict[str, Any]) -> Self:
@@ -170,7 +208,7 @@ class Model(BaseModel):
     @classmethod
     async def _find_or_none(cls, key: object) -> Self | None:
         meta = cls.__jadugar__
-        query = cls._table().where({meta.primary_key: key})
+        query = cls._table().where(cls._stored({meta.primary_key: key}))
         if meta.soft_deletes:
             query = query.where_null("deleted_at")
         row = await query.first()
@@ -212,8 +250,36 @@ class Model(BaseModel):
             data = [get(row) + tail for row in checked]
         else:
             data = [get(row) for row in checked]
+        if cls._document_store():
+            columns, data = await cls._documents(columns, data)
         await cls._table().insert_many(data, columns=columns)
         return len(data)
+
+    @classmethod
+    async def _documents(
+        cls, columns: tuple[str, ...], data: list[tuple[Any, ...]]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """``create_many`` rows for a document store: values encoded, and numbered from
+        the counter when the key is auto-increment (one reservation for all rows)."""
+        encoders = [cls._encoders.get(name) for name in columns]
+        if any(encoders):
+            data = [
+                tuple(
+                    v if enc is None or v is None else enc(v)
+                    for enc, v in zip(encoders, row, strict=True)
+                )
+                for row in data
+            ]
+        if cls.__jadugar__.soft_deletes:  # every field in every document
+            columns = (*columns, "deleted_at")
+            data = [(*row, None) for row in data]
+        key = cls._auto_key()
+        if key is not None:
+            last = await cls._reserve_keys(len(data))
+            first = last - len(data) + 1
+            data = [(first + i, *row) for i, row in enumerate(data)]
+            columns = (key, *columns)
+        return columns, data
 
     @classmethod
     async def _update(cls, key: object, values: Mapping[str, Any]) -> Self:
@@ -263,14 +329,15 @@ class Model(BaseModel):
             changed["updated_at"] = _now()
             object.__setattr__(self, "updated_at", changed["updated_at"])
         key = getattr(self, meta.primary_key)
-        await self._table().where({meta.primary_key: key}).update(changed)
+        cls = type(self)
+        await self._table().where(cls._stored({meta.primary_key: key})).update(cls._stored(changed))
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
         """Reload every column from the database (a soft-deleted row too)."""
         meta = self.__jadugar__
         key = getattr(self, meta.primary_key)
-        row = await self._table().where({meta.primary_key: key}).first()
+        row = await self._table().where(type(self)._stored({meta.primary_key: key})).first()
         if row is None:
             raise NotFoundError(f"{meta.name} with {meta.primary_key}={key!r} not found")
         self.__dict__.update(type(self)._from_row(row).__dict__)
@@ -278,7 +345,7 @@ class Model(BaseModel):
 
     def _keyed(self) -> TableQueryBuilder:
         key = self.__jadugar__.primary_key
-        return self._table().where({key: getattr(self, key)})
+        return self._table().where(type(self)._stored({key: getattr(self, key)}))
 
     async def _delete_row(self) -> None:
         """``user.delete()``: a soft delete where enabled. Events: deleting, deleted."""
@@ -318,13 +385,19 @@ class Model(BaseModel):
             stamp = _now()
             object.__setattr__(self, "created_at", stamp)
             object.__setattr__(self, "updated_at", stamp)
+        cls = type(self)
+        auto_key = cls._auto_key()
+        if auto_key is not None and getattr(self, auto_key) is None:
+            object.__setattr__(self, auto_key, await cls._reserve_keys(1))
         data = {
             c.name: getattr(self, c.name)
             for c in meta.columns
             if not (c.auto_increment and getattr(self, c.name) is None)
             and c.managed != "deleted_at"
         }
-        result = await self._table().insert(data)
+        if meta.soft_deletes and cls._document_store():
+            data["deleted_at"] = None  # a document has every field, so rows read back do
+        result = await self._table().insert(cls._stored(data))
         if getattr(self, meta.primary_key) is None:
             object.__setattr__(self, meta.primary_key, result.id)
         self._private()["_persisted"] = True
@@ -380,6 +453,8 @@ class Model(BaseModel):
 
 def _keyed_query(query: Q, column: str, value: object) -> Q:
     if value is None:  # an unsaved parent or an empty foreign key: no rows, never IS NULL
+        if query._model._document_store():  # no SQL there: an empty $in matches nothing
+            return query._copy(query._builder.where_in(column, []))
         return query._copy(query._builder.where_raw("1 = 0"))
     return query._filter({column: value})
 

@@ -44,7 +44,12 @@ def _time(v: Any) -> Any:
 
 
 def _decimal(v: Any) -> Any:
-    return Decimal(str(v)) if isinstance(v, str | float | int) else v
+    if v is None or v.__class__ is Decimal:
+        return v
+    if isinstance(v, str | float | int):
+        return Decimal(str(v))
+    to_decimal = getattr(v, "to_decimal", None)  # BSON's Decimal128 (a document store)
+    return v if to_decimal is None else to_decimal()
 
 
 def _uuid(v: Any) -> Any:

@@ -18,6 +18,7 @@ from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
 from . import rows
 from .base import Model, _now, _validation_error
+from .encode import encode_node
 from .relations import load_counts, load_relations
 
 M = TypeVar("M", bound=Model)
@@ -65,10 +66,12 @@ class ModelQuery(Generic[M, C, R]):
     # ---- building --------------------------------------------------------------------
     def where(self, *conditions: Condition) -> Self:
         """Filter with typed column conditions: ``.where(User.c.age >= 18)``."""
+        if self._model._document_store():  # values as stored (encode.py)
+            conditions = tuple(Condition(encode_node(c.node)) for c in conditions)
         return self._copy(self._builder.where(*conditions))
 
     def _filter(self, values: Mapping[str, Any]) -> Self:
-        return self._copy(self._builder.where(dict(values))) if values else self
+        return self._copy(self._builder.where(self._model._stored(values))) if values else self
 
     def select(self, *columns: C) -> Self:
         """Load only these columns (always with the primary key)."""
@@ -176,7 +179,7 @@ class ModelQuery(Generic[M, C, R]):
             return 0
         if meta.timestamps:
             checked["updated_at"] = _now()
-        result = await self._scoped().update(checked).all_rows()
+        result = await self._scoped().update(self._model._stored(checked)).all_rows()
         count: int = result.row_count
         return count
 

@@ -56,7 +56,7 @@ async def load_counts(model: type[Model], parents: Sequence[Model], names: Itera
         for chunk in _batches(keys):
             rows = await (
                 table.select(relation.foreign_key, fn.count().as_("n"))
-                .where_in(relation.foreign_key, chunk)
+                .where_in(relation.foreign_key, _stored(model, key_of, chunk))
                 .group_by(relation.foreign_key)
                 .all()
             )
@@ -89,7 +89,7 @@ async def _load_one(
         for chunk in _batches(keys):
             links += (
                 await pivot.select(relation.foreign_key, relation.other_key)
-                .where_in(relation.foreign_key, chunk)
+                .where_in(relation.foreign_key, _stored(model, relation.local_key, chunk))
                 .all()
             )
         target_key = target.__jadugar__.primary_key
@@ -119,8 +119,18 @@ async def _load_one(
 async def _fetch(target: type[Model], column: str, keys: list[Any]) -> list[Model]:
     found: list[Model] = []
     for chunk in _batches(keys):
-        found += target._from_rows(await _scoped(target).where_in(column, chunk).all())
+        found += target._from_rows(
+            await _scoped(target).where_in(column, _stored(target, column, chunk)).all()
+        )
     return found
+
+
+def _stored(model: type[Model], column: str, keys: list[Any]) -> list[Any]:
+    """Keys as ``model.column`` stores them (encoded on a document store only)."""
+    encode = model._encoders.get(column)
+    if encode is None or not model._document_store():
+        return keys
+    return [encode(key) for key in keys]
 
 
 def _scoped(target: type[Model]) -> TableQueryBuilder:

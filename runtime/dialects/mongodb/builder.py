@@ -272,6 +272,30 @@ class MongoTableQueryBuilder(TableQueryBuilder):
             return result.count
         return result.documents[0].get(AGGREGATE_FIELD) if result.documents else None
 
+    async def reserve_keys(self, count: int = 1) -> int:
+        """Auto-increment keys on MongoDB: reserve ``count`` values of this collection's
+        counter (a document ``{"_id": <collection>, "seq": n}`` in ``jadugar_counters``,
+        one atomic ``find_one_and_update``); returns the last one. Emits ``query``."""
+        session = self._session
+        manager = session.manager
+        timeout = self._timeout if self._timeout is not None else manager.default_timeout
+        tx = current_document_transaction.get()
+        mongo_tx = tx.session if tx is not None and tx.manager is manager else None
+        name = self._table.name
+        started = time.perf_counter()
+        last = await manager.document_connection.next_sequence(name, count, mongo_tx, timeout)
+        if manager.events.has("query"):
+            manager.events.emit(
+                "query",
+                {
+                    "sql": f"jadugar_counters.find_one_and_update({name!r}, $inc)",
+                    "params": (),
+                    "duration": time.perf_counter() - started,
+                    "row_count": 1,
+                },
+            )
+        return last
+
     # ---- writing -----------------------------------------------------------------------
     def insert(self, data: Mapping[str, Any]) -> MongoInsertQuery:
         return MongoInsertQuery.of(super().insert(data))

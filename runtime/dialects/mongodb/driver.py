@@ -444,6 +444,35 @@ class MongoConnection:
             return MongoResult(count=int(deleted.deleted_count))
         raise UnsupportedOperation(type(op).__name__, "mongodb driver")  # pragma: no cover
 
+    async def next_sequence(
+        self,
+        name: str,
+        count: int = 1,
+        session: MongoTransaction | None = None,
+        timeout: float | None = None,
+        collection: str = "jadugar_counters",
+    ) -> int:
+        """Reserve ``count`` values of the counter ``name`` (auto-increment keys): one atomic
+        ``find_one_and_update({"_id": name}, {"$inc": {"seq": count}}, upsert=True)`` in
+        ``collection``; returns the last reserved value (the first is ``last - count + 1``)."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        extra: dict[str, Any] = {} if session is None else {"session": session.session}
+        try:
+            async with asyncio.timeout(timeout):
+                document = await self._db[collection].find_one_and_update(
+                    {"_id": name},
+                    {"$inc": {"seq": count}},
+                    upsert=True,
+                    return_document=True,  # pymongo's ReturnDocument.AFTER
+                    **extra,
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise translate(exc, f"{collection}.find_one_and_update") from exc
+        return int(document["seq"])
+
     async def stream(
         self,
         op: Find,
