@@ -18,6 +18,7 @@ from blog import Comment, Post, Tag, User
 
 from jadugar import DatabaseManager, IntegrityError, MigrationOptions, ValidationError, fn
 from jadugar.migrations import MigrationManager
+from jadugar.models import bind
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "generated" / "migrations"
 
@@ -100,6 +101,36 @@ async def main() -> None:
         show("posts per author", [(r["author"], r["posts"]) for r in rows])
 
         print("\nhealth:", (await db.health_check()).model_dump(exclude={"pool", "replicas"}))
+
+    await on_mongodb()
+
+
+async def on_mongodb() -> None:
+    """The same generated models on MongoDB: mongomock in-process unless
+    JADUGAR_MONGODB_URL names a server."""
+    url = os.environ.get("JADUGAR_MONGODB_URL", "mongomock://jadugar_demo")
+    async with DatabaseManager(url=url) as mongo:
+        print(f"\n7. the same models on MongoDB ({mongo.options.url_masked})")
+        bind(mongo, package="blog")
+        try:
+            for collection in ("users", "posts", "comments", "jadugar_counters"):
+                await mongo.query.table(collection).delete().all_rows()
+            ada = await User.create(name="Ada", email="ada@example.com", password_hash="x")
+            for title in ("Engines", "Notes"):
+                post = await Post.create(user_id=ada.id, title=title, status="published")
+                await Comment.create(post_id=post.id, user_id=ada.id, body=f"on {title}")
+            operations: list[str] = []
+            mongo.on("query", lambda event: operations.append(event["sql"]))
+            users = await User.query().with_("posts", "posts.comments").get()
+            show("Ada's posts (from documents)", [p.title for p in users[0].posts])
+            show("operations for users+posts+comments", len(operations))
+            await User.delete(ada.id)
+            show(
+                "after a soft delete: count, with_trashed",
+                (await User.query().count(), await User.query().with_trashed().count()),
+            )
+        finally:
+            bind(None, package="blog")
 
 
 if __name__ == "__main__":
