@@ -27,6 +27,7 @@ from .transaction import Transaction, run_in_transaction
 
 if TYPE_CHECKING:
     from .dialects.mongodb.driver import MongoConnection
+    from .dialects.mongodb.schema import MongoSchemaBuilder
 
 T = TypeVar("T")
 
@@ -227,8 +228,14 @@ class DatabaseManager:
 
     @property
     def schema(self) -> SchemaBuilder:
-        """A new SchemaBuilder (SPEC 5): ``await db.schema.drop_table("tags")``."""
+        """A new SchemaBuilder (SPEC 5): ``await db.schema.drop_table("tags")``. On a
+        document store (MongoDB) a ``MongoSchemaBuilder`` (see ``document_schema``)."""
         return self.query.schema
+
+    @property
+    def document_schema(self) -> MongoSchemaBuilder:
+        """A new MongoSchemaBuilder (MongoDB only), typed: collections, indexes, validators."""
+        return self.query.document_schema
 
     @overload
     def transaction(

@@ -20,6 +20,8 @@ class History:
         self.table = table
 
     async def ensure(self) -> None:
+        if self.qb.document_store:
+            return  # MongoDB: the history collection is created by its first insert
         # portable DDL: the same statement runs on PostgreSQL, MySQL/MariaDB and SQLite
         await self.qb.raw(
             f"CREATE TABLE IF NOT EXISTS {self.qb.quote(self.table)} ("

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from .builder import RawQuery, TableQueryBuilder
 from .expressions import Functions, fn
@@ -11,6 +11,7 @@ from .literals import escape, format_sql
 
 if TYPE_CHECKING:
     from ..connection import Session
+    from ..dialects.mongodb.schema import MongoSchemaBuilder
     from ..schema_builder import SchemaBuilder
     from ..transaction import Transaction
 
@@ -20,7 +21,8 @@ class QueryBuilder:
 
     On a document store (MongoDB) ``table()`` gives the dialect's builder (same building
     methods, terminal methods compiled to its operations) and the SQL-only entry points
-    (``raw``, ``format``, ``escape``, ``quote``, ``schema``) raise ``UnsupportedOperation``."""
+    (``raw``, ``format``, ``escape``, ``quote``) raise ``UnsupportedOperation``; ``schema``
+    is a ``MongoSchemaBuilder`` there (typed by ``document_schema``)."""
 
     __slots__ = ("_session", "_table_type")
 
@@ -34,7 +36,25 @@ class QueryBuilder:
 
             self._table_type = MongoTableQueryBuilder
 
+    @property
+    def document_store(self) -> bool:
+        """True on a document store (MongoDB): no SQL, ``schema`` is a MongoSchemaBuilder."""
+        return self._session.capabilities.document_store
+
     def table(self, name: str) -> TableQueryBuilder:
+        if self._session.capabilities.document_store:
+            from ..migrations.dry_run import DryRunSession
+
+            if isinstance(self._session, DryRunSession):
+                # MongoDB operations run on the connection, not through the session: a dry
+                # run cannot record them, so it refuses instead of running them for real
+                from ..errors import UnsupportedOperation
+
+                raise UnsupportedOperation(
+                    "data access in a migration dry run",
+                    self._session.dialect.name,
+                    "a dry run lists the schema operations (db.schema) only",
+                )
         return self._table_type(self._session, name)
 
     def _sql_only(self, operation: str) -> NoReturn:
@@ -64,8 +84,24 @@ class QueryBuilder:
         from ..schema_builder import SchemaBuilder
 
         if self._session.capabilities.document_store:
-            self._sql_only("the schema builder")
+            # a MongoSchemaBuilder (collections, indexes, validators), typed as the SQL one
+            # so SQL code keeps its types: use ``document_schema`` for checked Mongo code
+            return cast("SchemaBuilder", self.document_schema)
         return SchemaBuilder(self._session)
+
+    @property
+    def document_schema(self) -> MongoSchemaBuilder:
+        """A new MongoSchemaBuilder on a document store (MongoDB): what ``schema`` returns
+        there, with its own type: ``await db.document_schema.create_collection("events")``."""
+        if not self._session.capabilities.document_store:
+            from ..errors import UnsupportedOperation
+
+            raise UnsupportedOperation(
+                "document_schema", self._session.dialect.name, "use schema (SQL SchemaBuilder)"
+            )
+        from ..dialects.mongodb.schema import MongoSchemaBuilder
+
+        return MongoSchemaBuilder(self._session)
 
     def escape(self, value: Any) -> str:
         """A SQL literal for display and logs; statements always bind values instead."""

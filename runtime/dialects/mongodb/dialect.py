@@ -18,6 +18,7 @@ from .compiler import MongoCompiler, objectid_keys
 
 if TYPE_CHECKING:
     from .driver import MongoDriver
+    from .lock import MongoMigrationLock
 
 DIALECT = "mongodb"
 
@@ -55,7 +56,8 @@ class MongoDialect:
             "the schema builder",
             DIALECT,
             "MongoDB collections have no columns to create or alter (collections are "
-            "created by their first insert)",
+            "created by their first insert); db.schema is a MongoSchemaBuilder for "
+            "collections, indexes and validators",
         )
 
     @property
@@ -64,6 +66,10 @@ class MongoDialect:
 
         return MongoDriver()
 
-    @property
-    def migration_lock(self) -> NoReturn:
-        raise UnsupportedOperation("migrations", DIALECT, "not available yet for MongoDB")
+    @functools.cached_property
+    def migration_lock(self) -> MongoMigrationLock:
+        """A lock document in ``jadugar_locks`` with a heartbeat (expires 30 s after its
+        holder dies); see ``lock.py``."""
+        from .lock import MongoMigrationLock
+
+        return MongoMigrationLock()
