@@ -142,7 +142,7 @@ class Model(BaseModel):
         (``encode.py``) on a document store."""
         if cls._encoders and cls._document_store():
             return encode_values(cls._encoders, values)
-        return dict(values)
+        return values if type(values) is dict else dict(values)  # no copy on the SQL path
 
     @classmethod
     def _auto_key(cls) -> str | None:
