@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ConfigDict
 
-from .config import DatabaseOptions
+from .config import DatabaseOptions, MigrationOptions
 from .connection import Session
 from .dialects import get_dialect
 from .dialects.base import Dialect, DriverConnection
@@ -28,6 +28,7 @@ from .transaction import Transaction, run_in_transaction
 if TYPE_CHECKING:
     from .dialects.mongodb.driver import MongoConnection
     from .dialects.mongodb.schema import MongoSchemaBuilder
+    from .migrations.runner import MigrationRun
 
 T = TypeVar("T")
 
@@ -225,6 +226,24 @@ class DatabaseManager:
     # ---- queries and transactions -----------------------------------------------------
     def get_query_builder(self) -> QueryBuilder:
         return self.query
+
+    # ---- migrations (SPEC 6 through MigrationManager) ---------------------------------
+    async def migrate(
+        self, options: MigrationOptions | None = None, *, dry_run: bool = False
+    ) -> list[MigrationRun]:
+        """Apply the pending migrations of ``options`` (default: ``self.options.migrations``):
+        ``await db.migrate(MigrationOptions(directory="generated/migrations"))``."""
+        from .migrations.runner import MigrationManager
+
+        return await MigrationManager(options, self).migrate(dry_run=dry_run)
+
+    async def rollback(
+        self, steps: int = 1, options: MigrationOptions | None = None, *, dry_run: bool = False
+    ) -> list[MigrationRun]:
+        """Undo the last ``steps`` applied migrations, newest first."""
+        from .migrations.runner import MigrationManager
+
+        return await MigrationManager(options, self).rollback(steps, dry_run=dry_run)
 
     @property
     def schema(self) -> SchemaBuilder:

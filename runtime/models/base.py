@@ -237,19 +237,19 @@ class Model(BaseModel):
         if not values:
             return 0
         plan = rows.create_plan(cls)
-        try:
-            checked = plan.validate_rows.validate_python(values)
-        except pydantic.ValidationError as exc:
-            raise _validation_error(cls.__name__, exc) from None
-        get = plan.values
         columns = plan.columns
+        data = plan.already_valid(values) if plan.already_valid is not None else None
+        if data is None:
+            try:
+                checked = plan.validate_rows.validate_python(values)
+            except pydantic.ValidationError as exc:
+                raise _validation_error(cls.__name__, exc) from None
+            data = list(map(plan.values, checked))
         if cls.__jadugar__.timestamps:
             stamp = _now()
             tail = (stamp, stamp)
             columns = (*columns, "created_at", "updated_at")
-            data = [get(row) + tail for row in checked]
-        else:
-            data = [get(row) for row in checked]
+            data = [row + tail for row in data]
         if cls._document_store():
             columns, data = await cls._documents(columns, data)
         await cls._table().insert_many(data, columns=columns)

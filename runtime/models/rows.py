@@ -8,17 +8,31 @@ instance per row; ``ModelQuery.update`` validates its values the same way.
 
 from __future__ import annotations
 
+import datetime
+import types
+import uuid
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Annotated, Any, NotRequired
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Literal,
+    NotRequired,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
+import annotated_types
 from pydantic import ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from .meta import ColumnMeta
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from .base import Model
 
@@ -32,6 +46,7 @@ class RowPlan:
     validate_rows: TypeAdapter[list[dict[str, Any]]]
     columns: tuple[str, ...]  # the create columns, in schema order
     values: Callable[[dict[str, Any]], tuple[Any, ...]]  # one validated row -> its values
+    already_valid: Callable[[Sequence[Any]], list[tuple[Any, ...]] | None] | None = None
 
 
 _plans: dict[type[Model], RowPlan] = {}
@@ -83,7 +98,13 @@ def create_plan(model: type[Model]) -> RowPlan:
     else:
         values = itemgetter(*columns)
     many: Any = list[row]  # type: ignore[valid-type]
-    plan = RowPlan(TypeAdapter(many), tuple(columns), values)
+    checks = [_column_check(model.model_fields[name]) for name in columns]
+    already_valid = (
+        _all_valid(tuple(columns), cast("list[_ColumnCheck]", checks))
+        if all(check is not None for check in checks)
+        else None
+    )
+    plan = RowPlan(TypeAdapter(many), tuple(columns), values, already_valid)
     _plans[model] = plan
     return plan
 
@@ -100,3 +121,115 @@ def update_validator(model: type[Model]) -> TypeAdapter[dict[str, Any]]:
         row = _typed_dict(f"{model.__name__}UpdateRow", fields, total=False)
         adapter = _updates[model] = TypeAdapter(row)
     return adapter
+
+
+# ---- rows that pydantic would return unchanged -----------------------------------------
+# Lax validation of a value whose type is exactly the field's (an int for int, a str within
+# its max_length, ...) returns that same value. When every row is a dict holding exactly the
+# create columns and every value is such a value, create_many skips pydantic: a scan of the
+# value types per column, in C. Anything else (a missing key, an int for a float, a
+# subclass, a constraint not listed here) takes pydantic's path and its error messages.
+_EXACT: dict[Any, type] = {
+    int: int,
+    float: float,
+    str: str,
+    bool: bool,
+    bytes: bytes,
+    datetime.date: datetime.date,
+    datetime.datetime: datetime.datetime,
+    datetime.time: datetime.time,
+    uuid.UUID: uuid.UUID,
+}
+_NONE = type(None)
+
+
+@dataclass(frozen=True, slots=True)
+class _ColumnCheck:
+    allowed: frozenset[type]  # the exact value types (NoneType when nullable)
+    choices: frozenset[Any] | None = None  # a Literal's values
+    low: Any = None  # ge
+    high: Any = None  # le
+    max_length: int | None = None
+
+    @property
+    def plain(self) -> bool:
+        return (
+            self.choices is None
+            and self.low is None
+            and self.high is None
+            and (self.max_length is None)
+        )
+
+    def passes(self, values: tuple[Any, ...]) -> bool:
+        if not set(map(type, values)) <= self.allowed:
+            return False
+        if self.plain:
+            return True
+        present = [v for v in values if v is not None] if _NONE in self.allowed else values
+        if not present:
+            return True
+        if self.choices is not None and not set(present) <= self.choices:
+            return False
+        if self.low is not None and min(present) < self.low:
+            return False
+        if self.high is not None and max(present) > self.high:
+            return False
+        return self.max_length is None or max(map(len, present)) <= self.max_length
+
+
+def _column_check(info: Any) -> _ColumnCheck | None:
+    annotation = info.annotation
+    allowed: set[type] = set()
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = get_args(annotation)
+        if _NONE in members:
+            allowed.add(_NONE)
+        rest = [m for m in members if m is not _NONE]
+        if len(rest) != 1:
+            return None
+        annotation = rest[0]
+    choices: frozenset[Any] | None = None
+    exact: type
+    if get_origin(annotation) is Literal:
+        values = get_args(annotation)
+        if not all(type(v) is str for v in values):
+            return None
+        choices, exact = frozenset(values), str
+    else:
+        found = _EXACT.get(annotation)
+        if found is None:
+            return None
+        exact = found
+    allowed.add(exact)
+    low = high = max_length = None
+    for constraint in info.metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            low = constraint.ge
+        elif isinstance(constraint, annotated_types.Le):
+            high = constraint.le
+        elif isinstance(constraint, annotated_types.MaxLen) and exact in (str, bytes):
+            max_length = constraint.max_length
+        else:
+            return None
+    return _ColumnCheck(frozenset(allowed), choices, low, high, max_length)
+
+
+def _all_valid(
+    columns: tuple[str, ...], checks: list[_ColumnCheck]
+) -> Callable[[Sequence[Any]], list[tuple[Any, ...]] | None]:
+    width = len(columns)
+    get: Callable[[Any], Any] = itemgetter(*columns) if width > 1 else lambda r: (r[columns[0]],)
+
+    def already_valid(rows: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        if set(map(type, rows)) != {dict} or set(map(len, rows)) != {width}:
+            return None
+        try:
+            tuples: list[tuple[Any, ...]] = list(map(get, rows))
+        except KeyError:
+            return None
+        for check, values in zip(checks, zip(*tuples, strict=True), strict=True):
+            if not check.passes(values):
+                return None
+        return tuples
+
+    return already_valid

@@ -130,6 +130,22 @@ async def test_migrate_status_rollback_reset_refresh(project: Project) -> None:
     assert await project.exists("tags")
 
 
+async def test_the_manager_migrates_and_rolls_back_through_its_options(
+    project: Project, make_db: MakeDb
+) -> None:
+    up, down = project.create_table("users")
+    project.write("0001_users", [up], [down])
+    up2, down2 = project.create_table("posts")
+    project.write("0002_posts", [up2], [down2])
+    db = await make_db(migrations=project.options)  # db.migrate() uses options.migrations
+    assert [r.name for r in await db.migrate()] == ["0001_users", "0002_posts"]
+    assert await project.exists("users") and await project.exists("posts")
+    assert [r.name for r in await db.rollback()] == ["0002_posts"]
+    assert not await project.exists("posts") and await project.exists("users")
+    assert [r.name for r in await project.db.rollback(1, project.options)] == ["0001_users"]
+    assert not await project.exists("users")
+
+
 async def test_a_failing_migration_leaves_nothing_or_says_what_ran(project: Project) -> None:
     up, down = project.create_table("good")
     project.write("0001_good", [up], [down])
