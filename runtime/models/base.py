@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ConfigurationError, NotFoundError, RelationNotLoadedError, ValidationError
+from ..errors import ConfigurationError, NotFoundError, RelationNotLoadedError
 from . import events, registry, rows
 from .decode import Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
@@ -23,6 +23,8 @@ from .events import ModelEvent
 from .meta import ModelMeta
 from .methods import KeyedDelete
 from .relations import load_relations
+from .validation import validated
+from .validation import validation_error as _validation_error
 
 if TYPE_CHECKING:
     from ..manager import DatabaseManager
@@ -238,17 +240,13 @@ class Model(BaseModel):
             return 0
         plan = rows.create_plan(cls)
         columns = plan.columns
-        data = plan.already_valid(values) if plan.already_valid is not None else None
-        if data is None:
-            try:
-                checked = plan.validate_rows.validate_python(values)
-            except pydantic.ValidationError as exc:
-                raise _validation_error(cls.__name__, exc) from None
-            data = list(map(plan.values, checked))
+        tail: tuple[Any, ...] = ()
         if cls.__jadugar__.timestamps:
             stamp = _now()
             tail = (stamp, stamp)
             columns = (*columns, "created_at", "updated_at")
+        data = validated(cls, plan, values)
+        if tail:
             data = [row + tail for row in data]
         if cls._document_store():
             columns, data = await cls._documents(columns, data)
@@ -461,12 +459,3 @@ def _keyed_query(query: Q, column: str, value: object) -> Q:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-
-
-def _validation_error(model: str, exc: pydantic.ValidationError) -> ValidationError:
-    errors: list[dict[str, object]] = [
-        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
-    listed = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return ValidationError(f"invalid {model}: {listed}", errors=errors)

@@ -17,9 +17,10 @@ from ..errors import ConfigurationError
 from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
 from . import rows
-from .base import Model, _now, _validation_error
+from .base import Model, _now
 from .encode import encode_node
 from .relations import load_counts, load_relations
+from .validation import validation_error as _validation_error
 
 M = TypeVar("M", bound=Model)
 C = TypeVar("C", bound=str)
