@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -846,3 +848,24 @@ def _static_protocol_checks() -> None:
         accepts(s)
 
     del drivers, connections, check
+
+
+def test_a_program_that_never_disconnects_still_exits(tmp_path: Path) -> None:
+    """SQLite's worker threads do not keep the interpreter alive after ``main`` returns."""
+    script = tmp_path / "forgetful.py"
+    script.write_text(
+        "import asyncio\n"
+        "from jadugar import DatabaseManager\n"
+        "async def main() -> None:\n"
+        f"    db = DatabaseManager(url='sqlite:///{tmp_path / 'app.db'}')\n"
+        "    await db.connect()\n"
+        "    await db.query.raw('CREATE TABLE t (id INTEGER PRIMARY KEY)').execute()\n"
+        "    await db.query.table('t').insert({'id': 1}).execute()\n"
+        "    print(await db.query.table('t').count())\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

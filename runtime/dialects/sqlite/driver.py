@@ -17,6 +17,7 @@ connection stays usable afterwards (calls on it queue behind the interrupted one
 from __future__ import annotations
 
 import asyncio
+import threading
 import contextlib
 import datetime
 import decimal
@@ -478,6 +479,15 @@ class SQLiteConnection:
         self._aio.stop()
 
 
+def _daemon(connecting: aiosqlite.Connection) -> None:
+    """aiosqlite's worker thread is not a daemon: a program that ends without
+    ``disconnect()`` would hang at exit waiting for it. SQLite (WAL) survives the thread
+    stopping mid-statement; the transaction is rolled back on the next open."""
+    thread = getattr(connecting, "_thread", None)
+    if isinstance(thread, threading.Thread) and not thread.is_alive():
+        thread.daemon = True
+
+
 class SQLiteDriver:
     """Opens SQLite connections: autocommit (the core sends BEGIN/COMMIT), WAL, foreign
     keys on, ``busy_timeout`` from ``options["busy_timeout"]`` seconds (default 5)."""
@@ -499,9 +509,11 @@ class SQLiteDriver:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(params.connect_timeout):
-                aio = await aiosqlite.connect(
+                connecting = aiosqlite.connect(
                     path, isolation_level=None, uri=path.startswith("file:")
                 )
+                _daemon(connecting)
+                aio = await connecting
         except Exception as exc:
             raise connect_error(exc, where) from exc
         conn = SQLiteConnection(aio, loop)
