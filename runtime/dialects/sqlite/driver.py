@@ -17,7 +17,6 @@ connection stays usable afterwards (calls on it queue behind the interrupted one
 from __future__ import annotations
 
 import asyncio
-import threading
 import contextlib
 import datetime
 import decimal
@@ -25,6 +24,7 @@ import enum
 import json
 import re
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
