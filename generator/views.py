@@ -121,6 +121,10 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         flags.append(f'managed="{spec.managed}"')
     if spec.hidden:
         flags.append("hidden=True")
+    if spec.encrypted:
+        flags.append("encrypted=True")
+    if spec.searchable:
+        flags.append("searchable=True")
     return FieldView(
         name=spec.name,
         annotation=annotation,
