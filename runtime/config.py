@@ -293,6 +293,16 @@ class EncryptionOptions(_Options):
     key_id: str | None = None
     blind_index_key: SecretStr | None = None
 
+    if TYPE_CHECKING:  # what the validators accept: text or SecretStr keys
+
+        def __init__(
+            self,
+            *,
+            keys: str | SecretStr | Mapping[str, str | SecretStr],
+            key_id: str | None = None,
+            blind_index_key: str | SecretStr | None = None,
+        ) -> None: ...
+
     @field_validator("keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

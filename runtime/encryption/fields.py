@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, EncryptionError
@@ -56,9 +56,12 @@ class SealedColumn:
 class ModelCipher:
     """The encrypted columns of one model and how to seal, open and look them up."""
 
-    __slots__ = ("by_name", "columns", "model", "primary_key", "table")
+    __slots__ = ("_key_decoder", "by_name", "columns", "model", "primary_key", "table")
 
-    def __init__(self, meta: ModelMeta) -> None:
+    def __init__(self, meta: ModelMeta, key_decoder: Callable[[Any], Any] | None = None) -> None:
+        # the key as the model holds it (a driver may return a uuid as text or bytes):
+        # its str() is part of the associated data
+        self._key_decoder = key_decoder
         self.model = meta.name
         self.table = meta.table
         self.primary_key = meta.primary_key
@@ -75,8 +78,14 @@ class ModelCipher:
         self.by_name = {c.name: c for c in self.columns}
 
     @classmethod
-    def of(cls, meta: ModelMeta) -> ModelCipher | None:
-        return cls(meta) if any(c.encrypted for c in meta.columns) else None
+    def of(
+        cls, meta: ModelMeta, key_decoder: Callable[[Any], Any] | None = None
+    ) -> ModelCipher | None:
+        return cls(meta, key_decoder) if any(c.encrypted for c in meta.columns) else None
+
+    def key_of(self, stored: object) -> object:
+        """A primary key read from the database, as the model holds it."""
+        return stored if self._key_decoder is None else self._key_decoder(stored)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -139,7 +148,7 @@ class ModelCipher:
         """Decrypt the encrypted columns of ``rows`` in place; drop blind indexes."""
         pk, table = self.primary_key, self.table
         for row in rows:
-            key = row.get(pk)
+            key = self.key_of(row.get(pk))
             for column in self.columns:
                 text = row.get(column.name)
                 if text is not None:

@@ -108,7 +108,8 @@ async def _rotate_model(
 async def _rotate_row(
     tx: Transaction, cipher: ModelCipher, ring: KeyRing, row: dict[str, Any], done: ModelRotation
 ) -> None:
-    pk, key = cipher.primary_key, row[cipher.primary_key]
+    pk, stored = cipher.primary_key, row[cipher.primary_key]
+    key = cipher.key_of(stored)
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     for name in cipher.names:
@@ -119,7 +120,7 @@ async def _rotate_row(
         old[name], new[name] = text, ring.seal(plain, cipher.table, name, key)
     if not new:
         return
-    result = await tx.table(cipher.table).where({pk: key, **old}).update(new)
+    result = await tx.table(cipher.table).where({pk: stored, **old}).update(new)
     if result.row_count:
         done.rotated += 1
         done.values += len(new)

@@ -25,7 +25,7 @@ from ..errors import (
     ValidationError,
 )
 from . import events, registry, rows
-from .decode import Decoder, decoders_for
+from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
 from .meta import ModelMeta
@@ -80,7 +80,8 @@ class Model(BaseModel):
         if meta is not None:
             cls._decoders = decoders_for(meta.columns)
             cls._encoders = encoders_for(meta.columns)
-            cls._cipher = ModelCipher.of(meta)
+            key = meta.column(meta.primary_key)
+            cls._cipher = ModelCipher.of(meta, DECODERS.get(key.type) if key else None)
             if cls._cipher is not None:  # opened by the cipher into their Python types
                 sealed = cls._cipher.names
                 cls._decoders = tuple(d for d in cls._decoders if d[0] not in sealed)
