@@ -326,16 +326,16 @@ class EncryptionOptions(_Options):
         if self.key_id is None:
             if len(self.keys) != 1:
                 raise ConfigurationError(
-                    f"key_id: {len(self.keys)} keys are configured "
+                    f"encryption.key_id: {len(self.keys)} keys are configured "
                     f"({', '.join(sorted(self.keys))}); say which one seals new values",
-                    field="key_id",
+                    field="encryption.key_id",
                 )
             self.__dict__["key_id"] = next(iter(self.keys))
         elif check_key_id(self.key_id) not in self.keys:
             raise ConfigurationError(
-                f"key_id: {self.key_id!r} is not one of the configured key ids "
+                f"encryption.key_id: {self.key_id!r} is not one of the configured key ids "
                 f"({', '.join(sorted(self.keys))})",
-                field="key_id",
+                field="encryption.key_id",
             )
         return self
 

@@ -64,10 +64,10 @@ TYPE_OPTIONS = {
 }
 # Field options an encrypted field cannot take, and why.
 ENCRYPTED_CONFLICTS = {
-    "primary_key": "its value is part of every ciphertext of the row",
-    "auto_increment": "the database numbers it in plain",
-    "references": "a foreign key compares plain values",
-    "index": "ciphertexts are never equal; use searchable: true for equality lookups",
+    "primary_key": ("a primary key", "its value is part of every ciphertext of the row"),
+    "auto_increment": ("auto-increment", "the database numbers it in plain"),
+    "references": ("a foreign key (references)", "a foreign key compares plain values"),
+    "index": ("indexed", "ciphertexts are never equal; use searchable: true for lookups"),
 }
 # Types without a literal default in a schema file (only null).
 NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes")
@@ -253,11 +253,9 @@ class _Checker:
         for field in sealed:
             what = f"encrypted field {model.name}.{field.name}"
             options = field.options
-            for option, why in ENCRYPTED_CONFLICTS.items():
+            for option, (role, why) in ENCRYPTED_CONFLICTS.items():
                 if options.get(option, False) not in (False, None):
-                    self.problem(
-                        f"{what} cannot be {option.replace('_', ' ')}: {why}", field, option
-                    )
+                    self.problem(f"{what} cannot be {role}: {why}", field, option)
             if options.get("unique") is True and options.get("searchable") is not True:
                 message = f"{what} can be unique only with searchable: true"
                 self.problem(

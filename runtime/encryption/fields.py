@@ -199,11 +199,16 @@ class ModelCipher:
         for field in dataclasses.fields(fields_of):
             value = getattr(node, field.name)
             if isinstance(value, tree.Expr):
-                changes[field.name] = self.condition(ring, value)
+                new = self.condition(ring, value)
             elif isinstance(value, tuple) and any(isinstance(v, tree.Expr) for v in value):
-                changes[field.name] = tuple(
+                new = tuple(
                     self.condition(ring, v) if isinstance(v, tree.Expr) else v for v in value
                 )
+                new = value if all(a is b for a, b in zip(new, value, strict=True)) else new
+            else:
+                continue
+            if new is not value:
+                changes[field.name] = new
         return dataclasses.replace(fields_of, **changes) if changes else node
 
     def _column_of(self, node: tree.Expr) -> SealedColumn | None:
