@@ -197,18 +197,15 @@ class ModelCipher:
         changes: dict[str, Any] = {}
         fields_of: Any = node  # every node is a frozen dataclass
         for field in dataclasses.fields(fields_of):
-            value = getattr(node, field.name)
+            value: object = getattr(node, field.name)
             if isinstance(value, tree.Expr):
                 new = self.condition(ring, value)
+                if new is not value:
+                    changes[field.name] = new
             elif isinstance(value, tuple) and any(isinstance(v, tree.Expr) for v in value):
-                new = tuple(
-                    self.condition(ring, v) if isinstance(v, tree.Expr) else v for v in value
-                )
-                new = value if all(a is b for a, b in zip(new, value, strict=True)) else new
-            else:
-                continue
-            if new is not value:
-                changes[field.name] = new
+                items = [self.condition(ring, v) if isinstance(v, tree.Expr) else v for v in value]
+                if any(a is not b for a, b in zip(items, value, strict=True)):
+                    changes[field.name] = tuple(items)
         return dataclasses.replace(fields_of, **changes) if changes else node
 
     def _column_of(self, node: tree.Expr) -> SealedColumn | None:

@@ -592,7 +592,7 @@ def test_the_table_covers_every_option_and_every_case_is_tested() -> None:
     def leaves(model: type[pydantic.BaseModel], prefix: str = "") -> set[str]:
         found: set[str] = set()
         for name, info in model.model_fields.items():
-            nested = info.annotation
+            nested: object = info.annotation
             if isinstance(nested, types.UnionType):  # EncryptionOptions | None
                 nested = next(a for a in typing.get_args(nested) if a is not type(None))
             if isinstance(nested, type) and issubclass(nested, pydantic.BaseModel):
