@@ -12,7 +12,9 @@ import pytest
 from jadugar.errors import SchemaError
 from jadugar_generator.ddl_map import tables
 from jadugar_generator.generate import generate
+from jadugar_generator.makemigrations import read_snapshot, snapshot_text
 from jadugar_generator.schema.loader import load_schema
+from jadugar_generator.schema.model import without_locations
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_MODELS = ROOT / "tests" / "encryption_models"
@@ -85,6 +87,26 @@ def test_ddl_stores_envelopes_as_text_and_indexes_the_blind_index(tmp_path: Path
     assert table.columns["born"].type == "text" and table.columns["notes"].nullable
     assert [u.columns for u in table.uniques.values()] == [("ssn_bidx",)]  # not the ciphertext
     assert not table.indexes
+
+
+def test_snapshots_name_the_flags_only_where_they_are_set(tmp_path: Path) -> None:
+    _write(tmp_path / "s", "patients.yaml", YAML)
+    _write(
+        tmp_path / "p",
+        "plain.yaml",
+        YAML.replace(", encrypted: true", "").replace(", searchable: true", ""),
+    )
+    sealed, plain = (
+        snapshot_text(load_schema(tmp_path / "s")),
+        snapshot_text(load_schema(tmp_path / "p")),
+    )
+    assert sealed.count('"encrypted": true') == 3 and sealed.count('"searchable": true') == 1
+    assert '"encrypted"' not in plain and '"searchable"' not in plain
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "schema_snapshot.json").write_text(sealed)
+    read = read_snapshot(tmp_path / "m")
+    assert read is not None
+    assert without_locations(read) == without_locations(load_schema(tmp_path / "s"))
 
 
 BAD = """
