@@ -22,6 +22,7 @@ class FieldView:
     in_create: bool
     create_required: bool
     in_update: bool
+    in_where: bool  # find_by/filter_by take it (an encrypted field only when searchable)
     meta: str  # ColumnMeta(...) source
 
 
@@ -133,6 +134,7 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         in_create=not generated,
         create_required=not optional_input and not generated,
         in_update=not spec.primary_key and spec.managed is None,
+        in_where=spec.searchable or not spec.encrypted,
         meta=f"ColumnMeta({', '.join(flags)})",
     )
 

@@ -37,8 +37,6 @@ class CredentialWhere(TypedDict, total=False):
 
     id: uuid.UUID
     service: str
-    secret: str
-    active: bool
 
 
 class CredentialColumns:

@@ -46,10 +46,6 @@ class PatientWhere(TypedDict, total=False):
     id: int
     name: str
     ssn: str
-    diagnosis: str | None
-    born: datetime.date
-    balance: Decimal
-    record: JsonValue | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
