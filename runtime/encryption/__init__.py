@@ -11,3 +11,7 @@ Kept free of imports from the models and the manager, so ``config`` can import `
 """
 
 from __future__ import annotations
+
+from .rotation import RotationReport, rotate_keys
+
+__all__ = ["RotationReport", "rotate_keys"]

@@ -28,7 +28,7 @@ from jadugar import (
     MigrationOptions,
 )
 from jadugar.cli import app
-from jadugar.encryption.rotation import rotate_keys
+from jadugar.encryption import rotate_keys
 from jadugar.migrations import MigrationManager
 from jadugar.models import bind
 from jadugar_generator.makemigrations import make_migration
