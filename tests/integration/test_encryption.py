@@ -120,6 +120,8 @@ async def test_values_are_encrypted_at_rest_and_read_back_as_their_types(
     assert updated.diagnosis is None
     raw = await _raw(vault, "jenc_patients", created.id)
     assert raw["diagnosis"] is None and (await Patient.find(created.id)).ssn == "999-99-9999"
+    assert await Patient.find_by(ssn="123-45-6789").count() == 0  # the blind index moved too
+    assert (await Patient.find_by(ssn="999-99-9999").first()) == updated
 
     # a key the application gives (uuid): sealed before the insert, in one statement
     key = uuid.uuid4()
@@ -146,6 +148,18 @@ async def test_a_ciphertext_moved_to_another_row_or_column_does_not_decrypt(
         await Patient.find(ada.id)
     await table.where({"id": ada.id}).update({"diagnosis": ada_raw["diagnosis"]})
     assert (await Patient.find(ada.id)).diagnosis == "ada's"  # back in place: fine again
+
+
+async def test_a_failed_insert_leaves_no_row_behind(vault: DatabaseManager) -> None:
+    await _patient("111-11-1111")
+    with pytest.raises(IntegrityError):  # the blind index is unique: the insert fails
+        await _patient("111-11-1111", name="Eve")
+    with pytest.raises(RuntimeError, match="abort"):
+        async with vault.transaction():  # the insert and its sealing update: a savepoint
+            await _patient("222-22-2222", name="Bob")
+            raise RuntimeError("abort")
+    rows = await vault.query.table("jenc_patients").select("name", "ssn").all()
+    assert [r["name"] for r in rows] == ["Ada"] and rows[0]["ssn"].startswith("jdg1:k1:")
 
 
 async def test_searchable_fields_are_found_by_equality_and_others_refuse_conditions(
