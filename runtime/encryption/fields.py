@@ -22,7 +22,7 @@ from .values import DECODE, ENCODE, Decode, Encode
 
 if TYPE_CHECKING:
     from ..config import EncryptionOptions
-    from ..models.meta import ColumnMeta, ModelMeta
+    from ..models.meta import ModelMeta
 
 INDEX_SUFFIX = "_bidx"
 PLACEHOLDER = ""  # the value an encrypted column holds between insert and sealing
@@ -231,7 +231,3 @@ class ModelCipher:
         else:
             hint = "only equality (==, !=, IN, IS NULL) works, through its blind index"
         return EncryptionError(f"{field} is encrypted: {what} on it cannot run; {hint}")
-
-
-def encrypted_columns(columns: Iterable[ColumnMeta]) -> tuple[str, ...]:
-    return tuple(c.name for c in columns if c.encrypted)
