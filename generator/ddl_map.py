@@ -21,6 +21,7 @@ from jadugar.migrations.operations import (
 from jadugar.schema_compiler import shorten
 
 from .schema.model import FieldSpec, ModelSpec, Schema
+from .schema.normalize import index_column
 
 NAME_LIMIT = 63  # PostgreSQL's; MySQL allows 64
 
@@ -64,7 +65,10 @@ class TableDef:
 
 def column(field: FieldSpec, references: str | None = None) -> ColumnDefinition:
     """The column of ``field``; unique, index and references become named constraints of
-    the table instead (see ``table``), so they can be added and dropped on their own."""
+    the table instead (see ``table``), so they can be added and dropped on their own.
+    An encrypted field is a TEXT column of envelopes, without a default (it would be plain)."""
+    if field.encrypted:
+        return ColumnDefinition(field.name, "text", nullable=field.nullable)
     kind = _AUTO[field.type] if field.auto_increment else _TYPES[field.type]
     options: dict[str, Any] = {"nullable": field.nullable}
     if field.type == "str":
@@ -82,6 +86,11 @@ def column(field: FieldSpec, references: str | None = None) -> ColumnDefinition:
     return ColumnDefinition(field.name, kind, **options)  # type: ignore[arg-type]
 
 
+def blind_index_column(field: FieldSpec) -> ColumnDefinition:
+    """The HMAC-SHA256 (hex) of a searchable encrypted field, compared by equality lookups."""
+    return ColumnDefinition(index_column(field.name), "string", length=64, nullable=field.nullable)
+
+
 def table(schema: Schema, model: ModelSpec) -> TableDef:
     t = model.table
     uniques = {
@@ -89,13 +98,24 @@ def table(schema: Schema, model: ModelSpec) -> TableDef:
             (f.name,), constraint_name(t, (f.name,), "unique")
         )
         for f in model.fields
-        if f.unique and not f.primary_key
+        if f.unique and not f.primary_key and not f.encrypted
     }
     indexes: dict[str, IndexDefinition] = {}
+    columns: dict[str, ColumnDefinition] = {}
     for f in model.fields:
+        columns[f.name] = column(f)
         if f.index:
             name = constraint_name(t, (f.name,), "index")
             indexes[name] = IndexDefinition((f.name,), IndexOptions(name=name))
+        if f.searchable:
+            bidx = index_column(f.name)
+            columns[bidx] = blind_index_column(f)
+            if f.unique:
+                name = constraint_name(t, (bidx,), "unique")
+                uniques[name] = UniqueConstraint((bidx,), name)
+            else:
+                name = constraint_name(t, (bidx,), "index")
+                indexes[name] = IndexDefinition((bidx,), IndexOptions(name=name))
     for index in model.indexes:
         suffix = "unique" if index.unique else "index"
         name = index.name or constraint_name(t, index.columns, suffix)
@@ -118,7 +138,7 @@ def table(schema: Schema, model: ModelSpec) -> TableDef:
             _action(ref.on_update),
             name,
         )
-    return TableDef(t, {f.name: column(f) for f in model.fields}, uniques, indexes, foreign_keys)
+    return TableDef(t, columns, uniques, indexes, foreign_keys)
 
 
 def pivot_tables(schema: Schema) -> list[TableDef]:

@@ -88,6 +88,8 @@ class Column:
     hidden: bool = False
     renamed_from: str | None = None
     references: Reference | None = None
+    encrypted: bool = False
+    searchable: bool = False
 
     def options(self) -> dict[str, object]:
         """The options given, as the YAML form writes them."""
@@ -113,6 +115,8 @@ def column(
     hidden: bool = False,
     renamed_from: str | None = None,
     references: Reference | None = None,
+    encrypted: bool = False,
+    searchable: bool = False,
 ) -> Any:
     """A field's options: ``email: str = column(max_length=255, unique=True)``.
 
@@ -131,6 +135,8 @@ def column(
         hidden=hidden,
         renamed_from=renamed_from,
         references=references,
+        encrypted=encrypted,
+        searchable=searchable,
     )
 
 

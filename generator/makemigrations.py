@@ -56,6 +56,11 @@ def read_snapshot(migrations: Path) -> Schema | None:
         raise MigrationError(f"{path} is not a schema snapshot Jadugar wrote: {exc}") from None
 
 
+# Field flags written to the snapshot only when set, so that snapshots of schemas that do not
+# use them stay as they were before the flags existed.
+_QUIET_FLAGS = ("encrypted", "searchable")
+
+
 def snapshot_text(schema: Schema) -> str:
     data = schema.model_dump(mode="json", exclude_none=False)
     return json.dumps(_without_locations(data), indent=1, sort_keys=True) + "\n"
@@ -63,7 +68,11 @@ def snapshot_text(schema: Schema) -> str:
 
 def _without_locations(value: object) -> object:
     if isinstance(value, dict):
-        return {k: _without_locations(v) for k, v in value.items() if k != "location"}
+        return {
+            k: _without_locations(v)
+            for k, v in value.items()
+            if k != "location" and not (k in _QUIET_FLAGS and v is False)
+        }
     if isinstance(value, list):
         return [_without_locations(v) for v in value]
     return value

@@ -22,6 +22,7 @@ class FieldView:
     in_create: bool
     create_required: bool
     in_update: bool
+    in_where: bool  # find_by/filter_by take it (an encrypted field only when searchable)
     meta: str  # ColumnMeta(...) source
 
 
@@ -121,6 +122,10 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         flags.append(f'managed="{spec.managed}"')
     if spec.hidden:
         flags.append("hidden=True")
+    if spec.encrypted:
+        flags.append("encrypted=True")
+    if spec.searchable:
+        flags.append("searchable=True")
     return FieldView(
         name=spec.name,
         annotation=annotation,
@@ -129,6 +134,7 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         in_create=not generated,
         create_required=not optional_input and not generated,
         in_update=not spec.primary_key and spec.managed is None,
+        in_where=spec.searchable or not spec.encrypted,
         meta=f"ColumnMeta({', '.join(flags)})",
     )
 

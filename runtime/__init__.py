@@ -6,11 +6,19 @@ Example: ``async with DatabaseManager(url="sqlite:///app.db") as db:`` then
 
 from __future__ import annotations
 
-from .config import DatabaseOptions, MigrationOptions, PoolOptions, RetryOptions
+from .config import (
+    DatabaseOptions,
+    EncryptionOptions,
+    MigrationOptions,
+    PoolOptions,
+    RetryOptions,
+)
 from .connection import Session
 from .errors import (
     ConfigurationError,
     DatabaseConnectionError,
+    DecryptionError,
+    EncryptionError,
     IntegrityError,
     JadugarError,
     MigrationChecksumError,
@@ -55,7 +63,10 @@ __all__ = [
     "DatabaseConnectionError",
     "DatabaseManager",
     "DatabaseOptions",
+    "DecryptionError",
     "DeleteQuery",
+    "EncryptionError",
+    "EncryptionOptions",
     "ForeignKeyInfo",
     "ForeignKeyReference",
     "HealthStatus",

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_encryption import register as register_encryption_commands
 from .cli_migrations import register as register_migration_commands
 from .config import DatabaseOptions
 from .errors import JadugarError
@@ -171,6 +172,7 @@ def _print_health(status: HealthStatus, where: str) -> None:
 
 
 register_migration_commands(app)
+register_encryption_commands(app)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from .dialects.base import ConnectParams
+from .encryption.keys import check_key_id, check_keys, key_bytes, split_keys
 from .errors import ConfigurationError
 from .masking import SecretUrl, _mask_urls_in, _url_secrets, mask_url, redact
 from .urls import (
@@ -106,7 +107,7 @@ def _to_configuration_error(
     )
 
 
-_SECRET_FIELDS = frozenset({"url", "replicas"})
+_SECRET_FIELDS = frozenset({"url", "replicas", "encryption", "keys", "blind_index_key"})
 
 
 def _short_repr(value: object) -> str:
@@ -278,6 +279,75 @@ class MigrationOptions(_Options):
         return value
 
 
+class EncryptionOptions(_Options):
+    """Keys of encrypted fields (``encrypted: true`` in a schema): ``keys`` maps key ids to
+    32-byte keys in base64 (or ``"id:base64,id2:base64"``), ``key_id`` is the one new values
+    are sealed with (the only key when there is one), ``blind_index_key`` the HMAC key of
+    ``searchable`` fields. Keys never appear in a ``repr``, a dump or an error.
+
+    >>> EncryptionOptions(keys="k1:" + "A" * 43 + "=").key_id
+    'k1'
+    """
+
+    keys: dict[str, SecretStr]
+    key_id: str | None = None
+    blind_index_key: SecretStr | None = None
+
+    if TYPE_CHECKING:  # what the validators accept: text or SecretStr keys
+
+        def __init__(
+            self,
+            *,
+            keys: str | SecretStr | Mapping[str, str | SecretStr],
+            key_id: str | None = None,
+            blind_index_key: str | SecretStr | None = None,
+        ) -> None: ...
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return split_keys(value.get_secret_value() if isinstance(value, SecretStr) else value)
+
+    @field_validator("keys")
+    @classmethod
+    def _decodable(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        check_keys({k: v.get_secret_value() for k, v in value.items()})
+        return value
+
+    @field_validator("blind_index_key")
+    @classmethod
+    def _index_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            key_bytes(value.get_secret_value(), "blind_index_key")
+        return value
+
+    @model_validator(mode="after")
+    def _active(self) -> Self:
+        if self.key_id is None:
+            if len(self.keys) != 1:
+                raise ConfigurationError(
+                    f"encryption.key_id: {len(self.keys)} keys are configured "
+                    f"({', '.join(sorted(self.keys))}); say which one seals new values",
+                    field="encryption.key_id",
+                )
+            self.__dict__["key_id"] = next(iter(self.keys))
+        elif check_key_id(self.key_id) not in self.keys:
+            raise ConfigurationError(
+                f"encryption.key_id: {self.key_id!r} is not one of the configured key ids "
+                f"({', '.join(sorted(self.keys))})",
+                field="encryption.key_id",
+            )
+        return self
+
+    def key_bytes(self) -> dict[str, bytes]:
+        """The decoded keys, for the key ring only."""
+        return check_keys({k: v.get_secret_value() for k, v in self.keys.items()})
+
+    def index_key_bytes(self) -> bytes | None:
+        key = self.blind_index_key
+        return None if key is None else key_bytes(key.get_secret_value(), "blind_index_key")
+
+
 # ---------------------------------------------------------------------------------------
 # DatabaseOptions
 
@@ -317,6 +387,9 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_MIGRATIONS_TABLE_NAME": EnvVar("migrations.table_name", "table recording applied migrations"),
     "JADUGAR_MIGRATIONS_SORT_ORDER": EnvVar("migrations.sort_order", "asc or desc"),
     "JADUGAR_MIGRATIONS_TRANSACTION": EnvVar("migrations.transaction", "run each migration in a transaction"),
+    "JADUGAR_ENCRYPTION_KEYS": EnvVar("encryption.keys", "keys of encrypted fields: id:base64,id2:base64 (32 bytes each)"),
+    "JADUGAR_ENCRYPTION_KEY_ID": EnvVar("encryption.key_id", "the key id new values are encrypted with"),
+    "JADUGAR_BLIND_INDEX_KEY": EnvVar("encryption.blind_index_key", "HMAC key (32 bytes, base64) of searchable encrypted fields"),
 }
 """Environment variable -> option, for ``from_env`` and the README."""
 # fmt: on
@@ -354,6 +427,7 @@ class DatabaseOptions(_Options):
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
     connect_timeout: float = Field(default=10.0, gt=0)
+    encryption: EncryptionOptions | None = None
 
     if TYPE_CHECKING:
         # What the validators accept (a plain URL string, dicts for the nested options),
@@ -375,6 +449,7 @@ class DatabaseOptions(_Options):
             statement_cache: bool = True,
             sqlite_busy_timeout: float = 5.0,
             connect_timeout: float = 10.0,
+            encryption: EncryptionOptions | Mapping[str, Any] | None = None,
         ) -> None: ...
 
     @field_validator("ssl", mode="before")
@@ -559,6 +634,7 @@ __all__ = [
     "DEFAULT_URL",
     "ENVIRONMENT_VARIABLES",
     "DatabaseOptions",
+    "EncryptionOptions",
     "Engine",
     "EnvVar",
     "MigrationOptions",

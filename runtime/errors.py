@@ -116,6 +116,16 @@ class UnsupportedOperation(JadugarError):
         self.dialect = dialect
 
 
+class EncryptionError(JadugarError):
+    """An encrypted field used in a way encryption does not allow (a condition on a field
+    that is not ``searchable``, a bulk update), or keys that cannot do what is asked."""
+
+
+class DecryptionError(EncryptionError):
+    """A stored ciphertext does not decrypt: tampered with, copied from another row or
+    column, or sealed with a key id the configuration does not hold."""
+
+
 class MigrationError(JadugarError):
     """A migration could not be planned, applied or rolled back."""
 

@@ -82,6 +82,9 @@ class FieldSpec(_Frozen):
     hidden: bool = False
     renamed_from: str | None = None
     references: Reference | None = None
+    # Stored sealed with AES-GCM (jadugar.encryption); searchable adds a blind index column.
+    encrypted: bool = False
+    searchable: bool = False
     # Set by normalize for created_at/updated_at/deleted_at: the runtime fills them.
     managed: Literal["created_at", "updated_at", "deleted_at"] | None = None
     location: Location | None = None

@@ -54,6 +54,11 @@ def relation_keys(
     }
 
 
+def index_column(name: str) -> str:
+    """The blind index column of a searchable encrypted field (``jadugar.encryption``)."""
+    return f"{name}_bidx"
+
+
 def primary_key_name(model: RawModel) -> str | None:
     """The name of the (first) field marked ``primary_key: true``, if any."""
     return next((f.name for f in model.fields if f.options.get("primary_key") is True), None)

@@ -21,7 +21,13 @@ from .names import (
     is_reserved,
     table_name,
 )
-from .normalize import DEFAULT_PRECISION, managed_fields, primary_key_name, relation_keys
+from .normalize import (
+    DEFAULT_PRECISION,
+    index_column,
+    managed_fields,
+    primary_key_name,
+    relation_keys,
+)
 
 MODEL_KEYS = (
     *("table", "timestamps", "soft_deletes", "fields", "indexes", "relations"),
@@ -30,6 +36,7 @@ MODEL_KEYS = (
 FIELD_KEYS = (
     *("type", "primary_key", "auto_increment", "nullable", "default", "max_length"),
     *("precision", "scale", "values", "unique", "index", "hidden", "renamed_from", "references"),
+    *("encrypted", "searchable"),
 )
 INDEX_KEYS = ("columns", "unique", "name")
 RELATION_KEYS = (
@@ -54,6 +61,13 @@ TYPE_OPTIONS = {
     "precision": ("decimal",),
     "scale": ("decimal",),
     "values": ("enum",),
+}
+# Field options an encrypted field cannot take, and why.
+ENCRYPTED_CONFLICTS = {
+    "primary_key": ("a primary key", "its value is part of every ciphertext of the row"),
+    "auto_increment": ("auto-increment", "the database numbers it in plain"),
+    "references": ("a foreign key (references)", "a foreign key compares plain values"),
+    "index": ("indexed", "ciphertexts are never equal; use searchable: true for lookups"),
 }
 # Types without a literal default in a schema file (only null).
 NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes")
@@ -88,7 +102,7 @@ _SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "description": (lambda v: isinstance(v, str), "a string"),
     "model": (lambda v: isinstance(v, str), "a model name"),
     **dict.fromkeys(("timestamps", "soft_deletes", "primary_key", "auto_increment"), _BOOL),
-    **dict.fromkeys(("nullable", "unique", "index", "hidden"), _BOOL),
+    **dict.fromkeys(("nullable", "unique", "index", "hidden", "encrypted", "searchable"), _BOOL),
     **dict.fromkeys(("table", "renamed_from", "name", "field", "through"), _NAME),
     **dict.fromkeys(("foreign_key", "other_key", "local_key"), _NAME),
     **dict.fromkeys(("on_delete", "on_update"), _ACTION),
@@ -200,6 +214,7 @@ class _Checker:
                 flag = "soft_deletes" if managed == "deleted_at" else "timestamps"
                 message = f"field {name}.{managed} collides with the column that {flag}: true adds"
                 self.problem(f"{message}; remove the field or the {flag} option", fields[managed])
+        self.check_encryption(model, fields)
         keys = [f for f in fields.values() if f.options.get("primary_key") is True]
         if not keys:
             self.problem(
@@ -225,6 +240,45 @@ class _Checker:
                 message = f"relation {name}.{relation.name} has the same name as a field of {name}"
                 self.problem(f"{message}; rename one of them", relation)
             self.check_relation(model, relation)
+
+    def check_encryption(self, model: RawModel, fields: dict[str, RawEntry]) -> None:
+        """``encrypted`` and ``searchable``: what a ciphertext column can and cannot be."""
+        sealed = [f for f in fields.values() if f.options.get("encrypted") is True]
+        for field in fields.values():
+            what = f"field {model.name}.{field.name}"
+            if field.options.get("searchable") is True and field not in sealed:
+                self.problem(
+                    f"option 'searchable' of {what} needs encrypted: true", field, "searchable"
+                )
+        for field in sealed:
+            what = f"encrypted field {model.name}.{field.name}"
+            options = field.options
+            for option, (role, why) in ENCRYPTED_CONFLICTS.items():
+                if options.get(option, False) not in (False, None):
+                    self.problem(f"{what} cannot be {role}: {why}", field, option)
+            if options.get("unique") is True and options.get("searchable") is not True:
+                message = f"{what} can be unique only with searchable: true"
+                self.problem(
+                    f"{message} (uniqueness is checked on its blind index)", field, "unique"
+                )
+            if model.options.get("engine") == "mongodb":
+                message = f"{what}: encrypted fields work on SQL models only (not engine: mongodb)"
+                self.problem(message, field, "encrypted")
+            if options.get("searchable") is True and index_column(field.name) in fields:
+                message = f"searchable {what} needs the column {index_column(field.name)} for its blind index"
+                self.problem(
+                    f"{message}, but a field has that name; rename it", field, "searchable"
+                )
+        for index in model.indexes:
+            columns = index.options.get("columns")
+            for column in columns if isinstance(columns, list) else ():
+                if column in {f.name for f in sealed}:
+                    message = f"an index of model {model.name} names encrypted field '{column}'"
+                    self.problem(
+                        f"{message}: ciphertexts are never equal; use searchable: true on the field",
+                        index,
+                        "columns",
+                    )
 
     def check_field(self, model: str, field: RawEntry) -> None:
         what = f"field {model}.{field.name}"

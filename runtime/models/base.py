@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ConfigurationError, NotFoundError, RelationNotLoadedError
+from ..encryption.fields import ModelCipher
+from ..encryption.ring import KeyRing
+from ..errors import (
+    ConfigurationError,
+    NotFoundError,
+    RelationNotLoadedError,
+    UnsupportedOperation,
+)
 from . import events, registry, rows
-from .decode import Decoder, decoders_for
+from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
 from .meta import ModelMeta
@@ -65,6 +72,7 @@ class Model(BaseModel):
     __jadugar__: ClassVar[ModelMeta]
     _decoders: ClassVar[tuple[tuple[str, Decoder], ...]] = ()
     _encoders: ClassVar[dict[str, Encoder]] = {}
+    _cipher: ClassVar[ModelCipher | None] = None  # set when the model has encrypted fields
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -73,6 +81,11 @@ class Model(BaseModel):
         if meta is not None:
             cls._decoders = decoders_for(meta.columns)
             cls._encoders = encoders_for(meta.columns)
+            key = meta.column(meta.primary_key)
+            cls._cipher = ModelCipher.of(meta, DECODERS.get(key.type) if key else None)
+            if cls._cipher is not None:  # opened by the cipher into their Python types
+                sealed = cls._cipher.names
+                cls._decoders = tuple(d for d in cls._decoders if d[0] not in sealed)
             registry.register(cls)
 
     if not TYPE_CHECKING:
@@ -162,6 +175,19 @@ class Model(BaseModel):
         sequence: _KeySequence = table
         return await sequence.reserve_keys(count)
 
+    # ---- encrypted fields (jadugar.encryption) ----------------------------------------
+    @classmethod
+    def _ring(cls) -> KeyRing:
+        """The key ring of this model's database (a model with encrypted fields only)."""
+        cipher = cls._cipher
+        assert cipher is not None
+        manager = registry.manager_for(cls)
+        if manager.document_store:
+            raise UnsupportedOperation(
+                f"encrypted fields ({cls.__name__})", manager.dialect.name, "SQL engines only"
+            )
+        return cipher.ring(manager.options.encryption)
+
     # ---- hydration -------------------------------------------------------------------
     @classmethod
     def _from_row(cls, row: dict[str, Any]) -> Self:
@@ -171,6 +197,8 @@ class Model(BaseModel):
     @classmethod
     def _from_rows(cls, rows: list[dict[str, Any]]) -> list[Self]:
         """``_from_row`` for a whole result, inlined: the hot path of every fetch."""
+        if cls._cipher is not None:
+            cls._cipher.open_rows(cls._ring(), rows)
         decoders = cls._decoders
         if decoders:
             for row in rows:
@@ -248,6 +276,11 @@ class Model(BaseModel):
         data = validated(cls, plan, values)
         if tail:
             data = [row + tail for row in data]
+        if cls._cipher is not None:
+            from ..encryption.writes import create_many_sealed
+
+            await create_many_sealed(cls, columns, data)
+            return len(data)
         if cls._document_store():
             columns, data = await cls._documents(columns, data)
         await cls._table().insert_many(data, columns=columns)
@@ -328,7 +361,10 @@ class Model(BaseModel):
             object.__setattr__(self, "updated_at", changed["updated_at"])
         key = getattr(self, meta.primary_key)
         cls = type(self)
-        await self._table().where(cls._stored({meta.primary_key: key})).update(cls._stored(changed))
+        values = cls._stored(changed)
+        if cls._cipher is not None:
+            values = cls._cipher.seal(cls._ring(), values, key)
+        await self._table().where(cls._stored({meta.primary_key: key})).update(values)
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
@@ -395,7 +431,12 @@ class Model(BaseModel):
         }
         if meta.soft_deletes and cls._document_store():
             data["deleted_at"] = None  # a document has every field, so rows read back do
-        result = await self._table().insert(cls._stored(data))
+        if cls._cipher is not None:
+            from ..encryption.writes import insert_sealed
+
+            result = await insert_sealed(cls, data)
+        else:
+            result = await self._table().insert(cls._stored(data))
         if getattr(self, meta.primary_key) is None:
             object.__setattr__(self, meta.primary_key, result.id)
         self._private()["_persisted"] = True

@@ -20,6 +20,8 @@ class ColumnMeta:
     auto_increment: bool = False
     managed: Managed | None = None
     hidden: bool = False
+    encrypted: bool = False  # stored sealed (jadugar.encryption); the model holds plaintext
+    searchable: bool = False  # encrypted with a blind index column <name>_bidx for equality
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, Self, TypeVar
 
 import pydantic
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, EncryptionError
 from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
 from . import rows
@@ -67,12 +67,21 @@ class ModelQuery(Generic[M, C, R]):
     # ---- building --------------------------------------------------------------------
     def where(self, *conditions: Condition) -> Self:
         """Filter with typed column conditions: ``.where(User.c.age >= 18)``."""
-        if self._model._document_store():  # values as stored (encode.py)
+        model = self._model
+        if model._cipher is not None:  # equalities on searchable fields -> blind indexes
+            cipher, ring = model._cipher, model._ring()
+            conditions = tuple(Condition(cipher.condition(ring, c.node)) for c in conditions)
+        if model._document_store():  # values as stored (encode.py)
             conditions = tuple(Condition(encode_node(c.node)) for c in conditions)
         return self._copy(self._builder.where(*conditions))
 
     def _filter(self, values: Mapping[str, Any]) -> Self:
-        return self._copy(self._builder.where(self._model._stored(values))) if values else self
+        if not values:
+            return self
+        model = self._model
+        if model._cipher is not None:
+            values = model._cipher.lookup(model._ring(), values)
+        return self._copy(self._builder.where(model._stored(values)))
 
     def select(self, *columns: C) -> Self:
         """Load only these columns (always with the primary key)."""
@@ -178,6 +187,13 @@ class ModelQuery(Generic[M, C, R]):
             raise _validation_error(meta.name, exc) from None
         if not checked:
             return 0
+        sealed = [n for n in checked if self._model._cipher and n in self._model._cipher.by_name]
+        if sealed:
+            raise EncryptionError(
+                f"{meta.name}.{sealed[0]} is encrypted: a bulk update cannot seal it (each "
+                "row's key is part of its ciphertext); update the rows one by one with "
+                f"{meta.name}.update(key, ...) or obj.save()"
+            )
         if meta.timestamps:
             checked["updated_at"] = _now()
         result = await self._scoped().update(self._model._stored(checked)).all_rows()

@@ -11,6 +11,8 @@ import socket
 import ssl
 import subprocess
 import threading
+import types
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -569,6 +571,13 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
 ]
 
 
+ENCRYPTION_VARIABLES = {
+    "JADUGAR_ENCRYPTION_KEYS",
+    "JADUGAR_ENCRYPTION_KEY_ID",
+    "JADUGAR_BLIND_INDEX_KEY",
+}
+
+
 @pytest.mark.parametrize(("name", "value", "read", "expected"), ENV_CASES)
 def test_every_environment_variable(
     name: str, value: str, read: Callable[[DatabaseOptions], object], expected: object
@@ -583,7 +592,9 @@ def test_the_table_covers_every_option_and_every_case_is_tested() -> None:
     def leaves(model: type[pydantic.BaseModel], prefix: str = "") -> set[str]:
         found: set[str] = set()
         for name, info in model.model_fields.items():
-            nested = info.annotation
+            nested: object = info.annotation
+            if isinstance(nested, types.UnionType):  # EncryptionOptions | None
+                nested = next(a for a in typing.get_args(nested) if a is not type(None))
             if isinstance(nested, type) and issubclass(nested, pydantic.BaseModel):
                 found |= leaves(nested, f"{prefix}{name}.")
             else:
@@ -593,6 +604,7 @@ def test_the_table_covers_every_option_and_every_case_is_tested() -> None:
     assert {spec.option for spec in ENVIRONMENT_VARIABLES.values()} == leaves(DatabaseOptions)
     tested = {name for name, *_ in ENV_CASES} | {"JADUGAR_ENGINE", "JADUGAR_DATABASE_URL"}
     tested.add("DATABASE_URL")
+    tested |= ENCRYPTION_VARIABLES  # together only: tests/unit/test_encryption.py
     assert tested == set(ENVIRONMENT_VARIABLES)
     assert all(spec.description for spec in ENVIRONMENT_VARIABLES.values())
 

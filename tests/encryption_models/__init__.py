@@ -1,0 +1,1 @@
+"""Models with encrypted fields generated from schemas/vault.yaml, for the encryption tests."""
