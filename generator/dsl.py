@@ -141,11 +141,19 @@ class Index:
     columns: tuple[str, ...]
     unique: bool = False
     name: str | None = None
+    expire_after_seconds: int | None = None  # MongoDB TTL index (one datetime field)
 
-    def __init__(self, *columns: str, unique: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self,
+        *columns: str,
+        unique: bool = False,
+        name: str | None = None,
+        expire_after_seconds: int | None = None,
+    ) -> None:
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "unique", unique)
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "expire_after_seconds", expire_after_seconds)
 
     def options(self) -> dict[str, object]:
         """The options given, as the YAML form writes them."""

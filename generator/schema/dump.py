@@ -116,6 +116,8 @@ def _index(index: IndexSpec) -> dict[str, object]:
         options["unique"] = True
     if index.name is not None:
         options["name"] = index.name
+    if index.expire_after_seconds is not None:
+        options["expire_after_seconds"] = index.expire_after_seconds
     return options
 
 

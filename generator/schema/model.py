@@ -91,6 +91,8 @@ class IndexSpec(_Frozen):
     columns: tuple[str, ...]
     unique: bool = False
     name: str | None = None
+    # MongoDB: a TTL index (one datetime field); a plain index on the SQL engines
+    expire_after_seconds: int | None = None
     location: Location | None = None
 
 

@@ -31,7 +31,7 @@ FIELD_KEYS = (
     *("type", "primary_key", "auto_increment", "nullable", "default", "max_length"),
     *("precision", "scale", "values", "unique", "index", "hidden", "renamed_from", "references"),
 )
-INDEX_KEYS = ("columns", "unique", "name")
+INDEX_KEYS = ("columns", "unique", "name", "expire_after_seconds")
 RELATION_KEYS = (
     *("kind", "model", "foreign_key", "other_key", "local_key", "through"),
     *("on_delete", "on_update"),
@@ -86,6 +86,7 @@ _SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "values": (_names, "a non-empty list of strings"),
     "columns": (_names, "a non-empty list of field names"),
     "description": (lambda v: isinstance(v, str), "a string"),
+    "expire_after_seconds": (lambda v: _count(v, 0), "an integer, 0 or more (seconds)"),
     "model": (lambda v: isinstance(v, str), "a model name"),
     **dict.fromkeys(("timestamps", "soft_deletes", "primary_key", "auto_increment"), _BOOL),
     **dict.fromkeys(("nullable", "unique", "index", "hidden"), _BOOL),
@@ -302,6 +303,20 @@ class _Checker:
                     f"{what} names unknown column '{column}'; its columns are: {', '.join(known)}"
                 )
                 self.problem(message, index, "columns")
+        if "expire_after_seconds" in options:
+            self.check_ttl(model, index, columns)
+
+    def check_ttl(self, model: RawModel, index: RawEntry, columns: object) -> None:
+        """A TTL index (MongoDB) expires documents by one datetime field."""
+        what = f"the TTL index (expire_after_seconds) of model {model.name}"
+        if not isinstance(columns, list) or len(columns) != 1:
+            self.problem(f"{what} must have exactly one column", index, "columns")
+            return
+        found = next((f for f in model.fields if f.name == columns[0]), None)
+        kind = found.options.get("type") if found else None
+        if found is not None and kind != "datetime":  # managed timestamps are datetimes
+            message = f"{what} is on '{columns[0]}'; it must be a datetime field"
+            self.problem(message, index, "columns")
 
     def check_relation(self, model: RawModel, relation: RawEntry) -> None:
         this = model.name
