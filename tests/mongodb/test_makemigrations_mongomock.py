@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jadugar import DatabaseManager, IntegrityError
+from jadugar import DatabaseManager, IntegrityError, SchemaError
 from jadugar.cli import app
 from jadugar.dialects.mongodb.driver import drop_mongomock_store
 from jadugar.dialects.mongodb.schema import MongoIndexInfo
@@ -204,3 +204,15 @@ async def test_sql_only_project_writes_no_mongodb_folder(project: Project) -> No
     code, out = await project.cli("makemigrations", "collections")
     assert code == 0 and "create collection authors (mongodb)" in out, out
     assert (project.mongo_folder / "0001_collections.py").is_file()
+
+
+def test_ttl_index_on_a_non_datetime_field_is_a_schema_error(tmp_path: Path) -> None:
+    bad = V1.replace(
+        "columns: [at], expire_after_seconds", "columns: [tenant], expire_after_seconds"
+    )
+    (tmp_path / "app.yaml").write_text(bad)
+    with pytest.raises(SchemaError) as caught:
+        load_schema(tmp_path)
+    line = bad.splitlines().index("      - {columns: [tenant], expire_after_seconds: 3600}") + 1
+    assert f"app.yaml:{line}" in str(caught.value)
+    assert "the TTL index (expire_after_seconds) of model Event is on 'tenant'" in str(caught.value)
