@@ -17,6 +17,7 @@ from typing import Any
 from . import ddl_map
 from .ddl_map import constraint_name
 from .schema.model import FieldSpec, ModelSpec, Schema
+from .typemap import OBJECTID_PATTERN
 
 # field type -> the BSON types a stored value may have ($jsonSchema ``bsonType``)
 BSON_TYPES: dict[str, tuple[str, ...]] = {
@@ -27,7 +28,7 @@ BSON_TYPES: dict[str, tuple[str, ...]] = {
     "bool": ("bool",),
     "datetime": ("date",),
     "bytes": ("binData",),
-    "objectid": ("objectId",),
+    "objectid": ("string",),  # the key (_id) is an ObjectId; other fields keep the text
     "json": (),  # any value
 }
 # field type -> the ``$type`` that matches a stored non-null value (partial unique indexes)
@@ -36,7 +37,6 @@ _PRESENT: dict[str, str] = {
     "bool": "bool",
     "datetime": "date",
     "bytes": "binData",
-    "objectid": "objectId",
     "json": "object",
 }
 
@@ -58,6 +58,13 @@ class CollectionDef:
 
 def field_schema(field: FieldSpec) -> dict[str, Any]:
     """The ``$jsonSchema`` of one field's stored value."""
+    if field.type == "embedded":
+        document = _document(field.fields)
+        if field.many:
+            document = {"bsonType": "array", "items": document}
+        if field.nullable:
+            document["bsonType"] = [document["bsonType"], "null"]
+        return document
     types = list(BSON_TYPES[field.type])
     found: dict[str, Any] = {}
     if types:
@@ -68,19 +75,30 @@ def field_schema(field: FieldSpec) -> dict[str, Any]:
         found["maxLength"] = field.max_length
     if field.type == "enum":
         found["enum"] = [*field.values, *([None] if field.nullable else [])]
+    if field.type == "objectid":
+        found["pattern"] = OBJECTID_PATTERN
     return found
 
 
-def validator(model: ModelSpec) -> dict[str, Any]:
-    fields = [f for f in model.fields if not f.primary_key]
+def _document(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    """An object with these fields: the ones without null or a default are required (a
+    list of embedded documents defaults to [])."""
     required = [
-        f.name for f in fields if not f.nullable and not (f.has_default and f.default is not None)
+        f.name
+        for f in fields
+        if not f.nullable
+        and not (f.has_default and f.default is not None)
+        and not (f.type == "embedded" and f.many)
     ]
     schema: dict[str, Any] = {"bsonType": "object"}
     if required:
         schema["required"] = required
     schema["properties"] = {f.name: field_schema(f) for f in fields}
     return schema
+
+
+def validator(model: ModelSpec) -> dict[str, Any]:
+    return _document(tuple(f for f in model.fields if not f.primary_key))
 
 
 def _present(fields: list[FieldSpec]) -> dict[str, Any] | None:

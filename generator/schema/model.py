@@ -30,6 +30,9 @@ FieldType = Literal[
     "json",
     "bytes",
     "enum",
+    # engine: mongodb only
+    "objectid",
+    "embedded",
 ]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
@@ -84,6 +87,9 @@ class FieldSpec(_Frozen):
     references: Reference | None = None
     # Set by normalize for created_at/updated_at/deleted_at: the runtime fills them.
     managed: Literal["created_at", "updated_at", "deleted_at"] | None = None
+    # type embedded (engine: mongodb): the embedded document's fields; many: a list of them
+    fields: tuple[FieldSpec, ...] = ()
+    many: bool = False
     location: Location | None = None
 
 
