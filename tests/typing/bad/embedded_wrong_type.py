@@ -12,9 +12,9 @@ async def actor_as_a_dict() -> Activity:
 
 
 async def entries_not_a_list() -> Activity:
-    entry = ActivityEntries(text="t", at=datetime.datetime.now(datetime.UTC))
-    actor = ActivityActor(name="Ada")
-    return await Activity.create(kind="posted", user_id=1, actor=actor, entries=entry)  # E: arg-type
+    one = ActivityEntries(text="t", at=datetime.datetime.now(datetime.UTC))
+    ada = ActivityActor(name="Ada")
+    return await Activity.create(kind="liked", user_id=1, actor=ada, entries=one)  # E: arg-type
 
 
 async def objectid_key_is_a_str() -> Activity:
