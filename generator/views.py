@@ -225,8 +225,6 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
     inner_fields = [f for e in embedded for f in e.fields]
     if any(f.declaration.startswith("Field(") for f in (*fields, *inner_fields)):
         pydantic.add("Field")
-    if embedded:
-        pydantic |= {"BaseModel", "ConfigDict"}
     typing = {"ClassVar", "Final", "Literal", "TypedDict", "Unpack"}
     if relations:
         typing |= {"TYPE_CHECKING", "cast"}
@@ -239,6 +237,8 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
         jadugar.insert(0, "auto")
     if relations:
         jadugar.append("RelationMeta")
+    if embedded:
+        jadugar.append("EmbeddedModel")
     plain = sorted(line for line in imports if line.startswith("import "))
     froms = sorted(line for line in imports if line.startswith("from ") and "pydantic" not in line)
     type_imports = sorted(

@@ -8,25 +8,29 @@ from collections.abc import Sequence
 from typing import ClassVar, Final, Literal, Never, NotRequired, TypedDict, Unpack
 
 from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, auto
-from pydantic import BaseModel, ConfigDict, Field
+from jadugar.models import (
+    ColumnMeta,
+    EmbeddedModel,
+    KeyedDelete,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    auto,
+)
+from pydantic import Field
 
 ActivityKind = Literal["posted", "commented", "liked"]
 
 
-class ActivityActor(BaseModel):
+class ActivityActor(EmbeddedModel):
     """The embedded document ``Activity.actor``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=120)
     avatar_url: str | None = None
 
 
-class ActivityEntries(BaseModel):
+class ActivityEntries(EmbeddedModel):
     """The embedded document ``Activity.entries``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: str
     at: datetime.datetime

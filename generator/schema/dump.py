@@ -107,6 +107,10 @@ def field_options(field: FieldSpec, schema: Schema) -> dict[str, object]:
         default = _IMPLICIT_DEFAULTS.get(key, FieldSpec.model_fields[key].default)
         if value is not None and value != default:
             options[key] = list(value) if isinstance(value, tuple) else value
+    if field.type == "embedded":  # engine: mongodb
+        if field.many:
+            options["many"] = True
+        options["fields"] = {f.name: field_options(f, schema) for f in field.fields}
     return options
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, TypeAdapter
+import pydantic
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 
 def decode_objectid(v: Any) -> Any:
@@ -56,3 +57,32 @@ def embedded_decoder(annotation: Any) -> Callable[[Any], Any]:
         return adapter.validate_python(_utc(v))
 
     return decode
+
+
+def _invalid(model: str, exc: pydantic.ValidationError) -> Exception:
+    from .base import _validation_error  # base imports this module (decoders)
+
+    return _validation_error(model, exc)
+
+
+class EmbeddedModel(BaseModel):
+    """Base of the generated models of embedded documents: validated like ``Model`` (on
+    creation and assignment, unknown fields refused), raising ``jadugar.ValidationError``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    if not TYPE_CHECKING:  # as in Model: pydantic's own signatures stay visible to mypy
+
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except pydantic.ValidationError as exc:
+                raise _invalid(type(self).__name__, exc) from None
+
+        __init__.__pydantic_base_init__ = True
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            try:
+                super().__setattr__(name, value)
+            except pydantic.ValidationError as exc:
+                raise _invalid(type(self).__name__, exc) from None

@@ -81,7 +81,7 @@ def test_yaml_and_python_embedded_documents_generate_the_same_code(tmp_path: Pat
         return render_package(view)["activity.py"].split("\n", 1)[1]  # past the source line
 
     assert code(yaml_folder) == code(py_folder)
-    assert "class ActivityEntries(BaseModel):" in code(yaml_folder)
+    assert "class ActivityEntries(EmbeddedModel):" in code(yaml_folder)
 
 
 BASE = """\
@@ -160,6 +160,6 @@ def test_bad_embedded_class_field_names_its_line(tmp_path: Path) -> None:
 
 def test_embedded_documents_in_the_generated_blog_package() -> None:
     source = textwrap.dedent((ROOT / "generated" / "blog" / "activity.py").read_text())
-    assert "class ActivityActor(BaseModel):" in source
+    assert "class ActivityActor(EmbeddedModel):" in source
     assert "entries: list[ActivityEntries] = Field(default_factory=list)" in source
     assert "    id: str = auto()" in source
