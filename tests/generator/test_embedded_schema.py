@@ -163,3 +163,19 @@ def test_embedded_documents_in_the_generated_blog_package() -> None:
     assert "class ActivityActor(EmbeddedModel):" in source
     assert "entries: list[ActivityEntries] = Field(default_factory=list)" in source
     assert "    id: str = auto()" in source
+
+
+def test_documents_nested_two_levels_generate_a_model_per_level(tmp_path: Path) -> None:
+    (tmp_path / "feed.yaml").write_text(
+        BASE
+        + "      order:\n        type: embedded\n        nullable: true\n        fields:\n"
+        "          lines:\n            type: embedded\n            many: true\n"
+        "            fields:\n              sku: {type: str, max_length: 20}\n"
+        "              state: {type: enum, values: [open, shipped]}\n"
+    )
+    source = render_package(package_view(load_schema(tmp_path), "feed", tmp_path))["feed.py"]
+    inner, outer = source.index("class FeedOrderLines("), source.index("class FeedOrder(")
+    assert inner < outer  # defined before the model that holds it
+    assert 'FeedOrderLinesState = Literal["open", "shipped"]' in source
+    assert "    lines: list[FeedOrderLines] = Field(default_factory=list)" in source
+    assert "    order: FeedOrder | None = None" in source
