@@ -167,8 +167,7 @@ def test_embedded_documents_in_the_generated_blog_package() -> None:
 
 def test_documents_nested_two_levels_generate_a_model_per_level(tmp_path: Path) -> None:
     (tmp_path / "feed.yaml").write_text(
-        BASE
-        + "      order:\n        type: embedded\n        nullable: true\n        fields:\n"
+        BASE + "      order:\n        type: embedded\n        nullable: true\n        fields:\n"
         "          lines:\n            type: embedded\n            many: true\n"
         "            fields:\n              sku: {type: str, max_length: 20}\n"
         "              state: {type: enum, values: [open, shipped]}\n"
