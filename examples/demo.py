@@ -10,11 +10,12 @@ Set JADUGAR_DATABASE_URL (or DATABASE_URL) to run the same demo on PostgreSQL or
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import sys
 from pathlib import Path
 
-from blog import Comment, Post, Tag, User
+from blog import Activity, ActivityActor, ActivityEntries, Comment, Post, Tag, User
 
 from jadugar import DatabaseManager, IntegrityError, MigrationOptions, ValidationError, fn
 from jadugar.migrations import MigrationManager
@@ -111,9 +112,13 @@ async def on_mongodb() -> None:
     url = os.environ.get("JADUGAR_MONGODB_URL", "mongomock://jadugar_demo")
     async with DatabaseManager(url=url) as mongo:
         print(f"\n7. the same models on MongoDB ({mongo.options.url_masked})")
+        options = MigrationOptions(directory=str(MIGRATIONS / "mongodb"))
+        runs = await MigrationManager(options, mongo).migrate()
+        show("MongoDB migrations applied", [run.name for run in runs] or "none pending")
+        show("collections", await mongo.document_schema.collections())
         bind(mongo, package="blog")
         try:
-            for collection in ("users", "posts", "comments", "jadugar_counters"):
+            for collection in ("users", "posts", "comments", "activities", "jadugar_counters"):
                 await mongo.query.table(collection).delete().all_rows()
             ada = await User.create(name="Ada", email="ada@example.com", password_hash="x")
             for title in ("Engines", "Notes"):
@@ -129,8 +134,29 @@ async def on_mongodb() -> None:
                 "after a soft delete: count, with_trashed",
                 (await User.query().count(), await User.query().with_trashed().count()),
             )
+            await activity_feed()
         finally:
             bind(None, package="blog")
+
+
+async def activity_feed() -> None:
+    """What only MongoDB has (schemas/feed.yaml, engine: mongodb): an ObjectId key and
+    embedded documents, one and a list."""
+    print("\n8. an activity feed: ObjectId keys, embedded documents")
+    at = datetime.datetime.now(datetime.UTC)
+    activity = await Activity.create(
+        kind="posted",
+        user_id=1,
+        actor=ActivityActor(name="Ada"),
+        entries=[ActivityEntries(text="Engines", at=at), ActivityEntries(text="Notes", at=at)],
+    )
+    show("key (an ObjectId, as str)", activity.id)
+    found = await Activity.find(activity.id)
+    show("actor, entries (embedded models)", (found.actor.name, [e.text for e in found.entries]))
+    try:
+        await Activity.create(kind="liked", user_id=1, actor=ActivityActor(name="x" * 200))
+    except ValidationError as exc:
+        show("an embedded field is validated too", str(exc).splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ async def drift(db: DatabaseManager, migrations: Path) -> list[str] | None:
     expected = read_snapshot(migrations)
     if expected is None:
         return None
+    if db.document_store:
+        from .mongo_drift import drift as document_drift
+
+        return await document_drift(db, expected)
     schema = db.schema
     problems: list[str] = []
     for name, table in ddl_map.tables(expected).items():

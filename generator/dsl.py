@@ -51,6 +51,7 @@ from .schema.model import FieldType, ForeignKeyAction, Reference
 
 __all__ = [
     "Column",
+    "Embedded",
     "Index",
     "ModelOptions",
     "Reference",
@@ -147,11 +148,19 @@ class Index:
     columns: tuple[str, ...]
     unique: bool = False
     name: str | None = None
+    expire_after_seconds: int | None = None  # MongoDB TTL index (one datetime field)
 
-    def __init__(self, *columns: str, unique: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self,
+        *columns: str,
+        unique: bool = False,
+        name: str | None = None,
+        expire_after_seconds: int | None = None,
+    ) -> None:
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "unique", unique)
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "expire_after_seconds", expire_after_seconds)
 
     def options(self) -> dict[str, object]:
         """The options given, as the YAML form writes them."""
@@ -285,6 +294,21 @@ def belongs_to_many(
     )
 
 
+class Embedded(BaseModel):
+    """Base class of an embedded document (``engine: mongodb`` models): annotate a field
+    with the class, or ``list[...]`` of it (``many``)::
+
+        class Entry(Embedded):
+            text: str
+            at: datetime
+
+        class Feed(Schema):
+            model_options = ModelOptions(engine="mongodb")
+            id: str = column(type="objectid", primary_key=True)
+            entries: list[Entry]
+    """
+
+
 class Schema(BaseModel):
     """Base class of a model written in Python; see the module docstring."""
 
@@ -307,8 +331,18 @@ _TYPES: dict[object, str] = {
     list: "json",
 }
 # Schema types that column(type=...) may choose for an annotation's type.
-_NARROWER = {"int": ("bigint", "smallint"), "str": ("text",)}
+_NARROWER = {"int": ("bigint", "smallint"), "str": ("text", "objectid")}
 _PYTHON_TYPES = "int, float, Decimal, str, bool, date, time, datetime, UUID, bytes, dict, list"
+
+
+def _embedded(annotation: object) -> type[Embedded] | None:
+    """The Embedded class of ``X`` or ``list[X]``."""
+    args = get_args(annotation)
+    if get_origin(annotation) is list and len(args) == 1:
+        annotation = args[0]
+    if isinstance(annotation, type) and issubclass(annotation, Embedded):
+        return annotation
+    return None
 
 
 def field_options(annotation: object, value: object) -> dict[str, object]:
@@ -325,6 +359,12 @@ def field_options(annotation: object, value: object) -> dict[str, object]:
         given["nullable"] = True
         rest = [a for a in args if a is not type(None)]
         annotation = rest[0] if len(rest) == 1 else annotation
+    embedded = _embedded(annotation)
+    if embedded is not None:  # the loader reads the class's fields (with their lines)
+        given["type"], given["fields"] = "embedded", embedded
+        if get_origin(annotation) is list:
+            given["many"] = True
+        return given
     if get_origin(annotation) is Literal:
         given["values"] = list(get_args(annotation))
         found: str | None = "enum"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jadugar.errors import MigrationError
 from jadugar.migrations import operations as ops
@@ -17,6 +18,9 @@ from .render import render
 from .schema.loader import load_schema
 from .schema.model import Schema
 from .writer import format_sources
+
+if TYPE_CHECKING:
+    from .mongo_makemigrations import DocumentResult
 
 SNAPSHOT = "schema_snapshot.json"
 
@@ -44,6 +48,19 @@ class MakeResult:
     plan: Plan
     path: Path | None = None  # the migration written (None: nothing changed, or --check)
     warnings: list[str] = field(default_factory=list)
+    documents: DocumentResult | None = None  # the MongoDB migrations (mongo_makemigrations)
+
+    @property
+    def empty(self) -> bool:
+        return self.plan.empty and (self.documents is None or self.documents.plan.empty)
+
+    @property
+    def summaries(self) -> list[str]:
+        """Every step, the MongoDB ones marked as such."""
+        found = [c.summary for c in self.plan.changes]
+        if self.documents is not None:
+            found += [f"{c.summary} (mongodb)" for c in self.documents.plan.changes]
+        return found
 
 
 def read_snapshot(migrations: Path) -> Schema | None:
@@ -108,9 +125,18 @@ def make_migration(
     slug = "_".join(name.lower().replace("-", " ").split())
     if not slug.replace("_", "").isalnum():
         raise MigrationError(f"{name!r} is not a usable migration name (letters, digits, _)")
+    from . import mongo_makemigrations as mongo
+
     schema = load_schema(schemas)
     plan = diff(read_snapshot(migrations), schema)
     result = MakeResult(plan, warnings=plan.warnings)
+    folder = mongo.document_folder(migrations)
+    if mongo.wanted(schema, folder):
+        result.documents = mongo.make(schema, folder, slug, check=check)
+        result.warnings = [
+            *plan.warnings,
+            *(f"{w} (mongodb)" for w in result.documents.plan.warnings),
+        ]
     if plan.empty or check:
         return result
     file_name = f"{next_number(migrations):04d}_{slug}.py"

@@ -20,6 +20,8 @@ _INT_RANGES = {
     "bigint": (-(2**63), 2**63 - 1),
 }
 
+OBJECTID_PATTERN = "^[0-9a-f]{24}$"
+
 _SIMPLE: dict[str, PyType] = {
     "float": PyType("float"),
     "str": PyType("str"),
@@ -47,6 +49,10 @@ def python_type(field: FieldSpec, enum_alias: str) -> PyType:
         )
     if field.type == "enum":
         return PyType(enum_alias)
+    if field.type == "embedded":  # the generated embedded model is named like an enum alias
+        return PyType(f"list[{enum_alias}]" if field.many else enum_alias)
+    if field.type == "objectid":  # 24 hex digits: how the runtime hands out ObjectIds
+        return PyType("str", (), () if field.primary_key else (("pattern", OBJECTID_PATTERN),))
     base = _SIMPLE[field.type]
     if field.max_length is not None:
         return PyType(base.annotation, base.imports, (("max_length", field.max_length),))

@@ -43,6 +43,15 @@ class EnumView:
 
 
 @dataclass(frozen=True)
+class EmbeddedView:
+    """A generated Pydantic model for an embedded document (``engine: mongodb``)."""
+
+    name: str
+    path: str  # Model.field.inner
+    fields: tuple[FieldView, ...]
+
+
+@dataclass(frozen=True)
 class ModelView:
     name: str
     module: str
@@ -63,11 +72,13 @@ class ModelView:
     relations: tuple[RelationView, ...]
     column_names: tuple[str, ...]
     relation_paths: tuple[str, ...]
+    embedded: tuple[EmbeddedView, ...] = ()  # innermost first
 
     @property
     def exports(self) -> tuple[str, ...]:
         suffixes = ("", "Column", "Columns", "Create", "Query", "Relation", "Update", "Where")
-        return tuple(self.name + s for s in suffixes) + tuple(e.alias for e in self.enums)
+        enums = tuple(e.alias for e in self.enums)
+        return tuple(self.name + s for s in suffixes) + enums + tuple(e.name for e in self.embedded)
 
 
 @dataclass(frozen=True)
@@ -90,13 +101,17 @@ def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldView:
-    alias = f"{model.name}{_pascal(spec.name)}"
+def _field_view(
+    model: ModelSpec, spec: FieldSpec, imports: set[str], owner: str | None = None
+) -> FieldView:
+    alias = f"{owner or model.name}{_pascal(spec.name)}"
     py = python_type(spec, alias)
     imports.update(py.imports)
     annotation = f"{py.annotation} | None" if spec.nullable else py.annotation
-    optional_input = spec.has_default or spec.nullable
-    generated = (spec.primary_key and spec.auto_increment) or spec.managed is not None
+    listed = spec.type == "embedded" and spec.many and not spec.nullable  # [] by default
+    optional_input = spec.has_default or spec.nullable or listed
+    server_key = spec.primary_key and spec.type == "objectid"  # the server assigns it
+    generated = (spec.primary_key and spec.auto_increment) or server_key or spec.managed is not None
     constraints = [f"{k}={v!r}" for k, v in py.constraints if v is not None]
     if spec.hidden:
         constraints.append("exclude=True")
@@ -107,10 +122,14 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         default = []
         if spec.has_default or spec.nullable:
             default = [f"default={default_literal(spec)}"]
+        elif listed:
+            default = ["default_factory=list"]
         if constraints:
             declaration = f"Field({', '.join(default + constraints)})"
         else:
             declaration = default[0].removeprefix("default=") if default else ""
+            if listed and not constraints:
+                declaration = "Field(default_factory=list)"
     flags = [f'"{spec.name}"', f'"{spec.type}"']
     if spec.nullable:
         flags.append("nullable=True")
@@ -137,6 +156,37 @@ def _field_view(model: ModelSpec, spec: FieldSpec, imports: set[str]) -> FieldVi
         in_where=spec.searchable or not spec.encrypted,
         meta=f"ColumnMeta({', '.join(flags)})",
     )
+
+
+def _embedded_views(
+    model: ModelSpec, specs: tuple[FieldSpec, ...], owner: str, path: str, imports: set[str]
+) -> tuple[list[EmbeddedView], list[EnumView]]:
+    """The embedded models of ``specs`` (innermost first) and the enums of their fields."""
+    views: list[EmbeddedView] = []
+    enums: list[EnumView] = []
+    for spec in specs:
+        if spec.type != "embedded":
+            continue
+        name = f"{owner}{_pascal(spec.name)}"
+        inner, inner_enums = _embedded_views(
+            model, spec.fields, name, f"{path}.{spec.name}", imports
+        )
+        views += inner
+        enums += inner_enums + _enums(spec.fields, name)
+        fields = tuple(_field_view(model, f, imports, name) for f in spec.fields)
+        views.append(EmbeddedView(name, f"{path}.{spec.name}", fields))
+    return views, enums
+
+
+def _enums(specs: tuple[FieldSpec, ...], owner: str) -> list[EnumView]:
+    return [
+        EnumView(
+            f"{owner}{_pascal(f.name)}",
+            "Literal[" + ", ".join(f'"{v}"' for v in f.values) + "]",
+        )
+        for f in specs
+        if f.type == "enum"
+    ]
 
 
 def _relation_view(model: ModelSpec, relation: RelationSpec) -> RelationView:
@@ -172,19 +222,14 @@ def relation_paths(schema: Schema, model: ModelSpec, depth: int = RELATION_DEPTH
 def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
     imports: set[str] = {"from collections.abc import Sequence"}  # create_many
     fields = tuple(_field_view(model, f, imports) for f in model.fields)
-    enums = tuple(
-        EnumView(
-            f"{model.name}{_pascal(f.name)}",
-            "Literal[" + ", ".join(f'"{v}"' for v in f.values) + "]",
-        )
-        for f in model.fields
-        if f.type == "enum"
-    )
+    embedded, embedded_enums = _embedded_views(model, model.fields, model.name, model.name, imports)
+    enums = tuple(embedded_enums + _enums(model.fields, model.name))
     relations = tuple(_relation_view(model, r) for r in model.relations)
     key = model.primary_key
     key_type = python_type(key, f"{model.name}{_pascal(key.name)}").annotation
     pydantic = {line.split()[-1] for line in imports if line.startswith("from pydantic ")}
-    if any(f.declaration.startswith("Field(") for f in fields):
+    inner_fields = [f for e in embedded for f in e.fields]
+    if any(f.declaration.startswith("Field(") for f in (*fields, *inner_fields)):
         pydantic.add("Field")
     typing = {"ClassVar", "Final", "Literal", "TypedDict", "Unpack"}
     if relations:
@@ -198,6 +243,8 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
         jadugar.insert(0, "auto")
     if relations:
         jadugar.append("RelationMeta")
+    if embedded:
+        jadugar.append("EmbeddedModel")
     plain = sorted(line for line in imports if line.startswith("import "))
     froms = sorted(line for line in imports if line.startswith("from ") and "pydantic" not in line)
     type_imports = sorted(
@@ -223,6 +270,7 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
         relations=relations,
         column_names=tuple(f.name for f in model.fields),
         relation_paths=tuple(sorted(relation_paths(schema, model))),
+        embedded=tuple(embedded),
     )
 
 

@@ -39,7 +39,8 @@ def _run(settings: ProjectSettings, work: Callable[[MigrationManager], Awaitable
         options = DatabaseOptions.from_env(url=settings.database_url)
         db = DatabaseManager(options)
         async with db:
-            return await work(MigrationManager(_migration_options(settings, options), db))
+            migration_options = _migration_options(settings, options, db.document_store)
+            return await work(MigrationManager(migration_options, db))
 
     try:
         return asyncio.run(main())
@@ -49,9 +50,17 @@ def _run(settings: ProjectSettings, work: Callable[[MigrationManager], Awaitable
         raise typer.Exit(code) from None
 
 
-def _migration_options(settings: ProjectSettings, options: DatabaseOptions) -> MigrationOptions:
-    """JADUGAR_MIGRATIONS_* from the environment, the folder from the project settings."""
-    return options.migrations.model_copy(update={"directory": settings.migrations})
+def _migration_options(
+    settings: ProjectSettings, options: DatabaseOptions, document_store: bool = False
+) -> MigrationOptions:
+    """JADUGAR_MIGRATIONS_* from the environment, the folder from the project settings
+    (its ``mongodb/`` subfolder on a document store)."""
+    folder = _folder(settings, document_store)
+    return options.migrations.model_copy(update={"directory": folder})
+
+
+def _folder(settings: ProjectSettings, document_store: bool) -> str:
+    return str(Path(settings.migrations) / "mongodb") if document_store else settings.migrations
 
 
 def _report(runs: list[MigrationRun], quiet: bool, dry_run: bool, nothing: str) -> None:
@@ -112,14 +121,16 @@ def status(url: UrlOption = None, migrations: DirOption = None) -> None:
     between the database and the schema the migrations produce."""
     settings = _settings(url, migrations)
 
-    async def work(manager: MigrationManager) -> tuple[list[MigrationStatus], list[str] | None]:
+    async def work(
+        manager: MigrationManager,
+    ) -> tuple[list[MigrationStatus], list[str] | None, Path]:
         states = await manager.get_status()
         if any(s.state != "applied" for s in states):
-            return states, None  # pending or broken migrations: drift is expected
-        return states, await _drift(manager.db, Path(settings.migrations))
+            return states, None, manager.directory  # pending or broken: drift is expected
+        return states, await _drift(manager.db, manager.directory), manager.directory
 
-    states, drift = _run(settings, work)
-    table = Table(title=f"migrations in {escape(settings.migrations)}")
+    states, drift, folder = _run(settings, work)
+    table = Table(title=f"migrations in {escape(str(folder))}")
     for column in ("migration", "state", "batch", "applied at"):
         table.add_column(column)
     colours = {"applied": "green", "pending": "yellow", "changed": "red", "missing": "red"}
@@ -203,21 +214,23 @@ def makemigrations(
     except JadugarError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    if result.plan.empty:
+    if result.empty:
         if not quiet:
             console.print("no changes: the migrations already cover the schema files")
         raise typer.Exit(0)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] destructive: {escape(warning)}")
     if check:
-        for change in result.plan.changes:
-            console.print(f"not covered by a migration: {escape(change.summary)}")
+        for summary in result.summaries:
+            console.print(f"not covered by a migration: {escape(summary)}")
         console.print("[red]the schemas changed[/red]: run `jadugar makemigrations NAME`")
         raise typer.Exit(1)
     if not quiet:
-        for change in result.plan.changes:
-            console.print(f"  {escape(change.summary)}")
-        console.print(f"wrote {escape(str(result.path))}")
+        for summary in result.summaries:
+            console.print(f"  {escape(summary)}")
+        for path in (result.path, result.documents and result.documents.path):
+            if path is not None:
+                console.print(f"wrote {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -107,6 +107,10 @@ def field_options(field: FieldSpec, schema: Schema) -> dict[str, object]:
         default = _IMPLICIT_DEFAULTS.get(key, FieldSpec.model_fields[key].default)
         if value is not None and value != default:
             options[key] = list(value) if isinstance(value, tuple) else value
+    if field.type == "embedded":  # engine: mongodb
+        if field.many:
+            options["many"] = True
+        options["fields"] = {f.name: field_options(f, schema) for f in field.fields}
     return options
 
 
@@ -116,6 +120,8 @@ def _index(index: IndexSpec) -> dict[str, object]:
         options["unique"] = True
     if index.name is not None:
         options["name"] = index.name
+    if index.expire_after_seconds is not None:
+        options["expire_after_seconds"] = index.expire_after_seconds
     return options
 
 

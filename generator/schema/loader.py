@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import ForwardRef
 
-from pydantic import PydanticUndefinedAnnotation
+from pydantic import BaseModel, PydanticUndefinedAnnotation
 
 from jadugar.errors import SchemaError
 
@@ -173,12 +173,16 @@ def _read_classes(
             and value.__module__ == module.__name__
         ):
             where = lines.get(value.__name__) or _ClassLines(0)
-            models.append(_read_class(value, where, file, problems))
+            models.append(_read_class(value, where, file, problems, lines))
     return models, problems
 
 
 def _read_class(
-    cls: type[Schema], lines: _ClassLines, file: str, problems: list[SchemaError]
+    cls: type[Schema],
+    lines: _ClassLines,
+    file: str,
+    problems: list[SchemaError],
+    classes: dict[str, _ClassLines] | None = None,
 ) -> RawModel:
     name = cls.__name__
 
@@ -207,6 +211,7 @@ def _read_class(
             line = lines.names.get(key)
             problems.append(SchemaError(f"field {name}.{key}: {exc}", file=file, line=line))
             continue
+        _embedded_fields(options, f"{name}.{key}", file, problems, classes or {})
         fields.append(RawEntry(name=key, options=options, location=at(lines.names.get(key))))
     relations = {
         key: value
@@ -242,6 +247,32 @@ def _read_class(
             for key, relation in relations.items()
         ],
     )
+
+
+def _embedded_fields(
+    options: dict[str, object],
+    path: str,
+    file: str,
+    problems: list[SchemaError],
+    classes: dict[str, _ClassLines],
+) -> None:
+    """An embedded document's class (``fields`` of ``field_options``) -> its raw fields,
+    each at the line of its class body."""
+    embedded = options.get("fields")
+    if not isinstance(embedded, type) or not issubclass(embedded, BaseModel):
+        return
+    lines = classes.get(embedded.__name__) or _ClassLines(0)
+    entries = []
+    for key, info in embedded.model_fields.items():
+        line = lines.names.get(key) or lines.line or None
+        try:
+            inner = field_options(info.annotation, info.default)
+        except ValueError as exc:
+            problems.append(SchemaError(f"field {path}.{key}: {exc}", file=file, line=line))
+            continue
+        _embedded_fields(inner, f"{path}.{key}", file, problems, classes)
+        entries.append(RawEntry(name=key, options=inner, location=Location(file=file, line=line)))
+    options["fields"] = entries
 
 
 def _unresolved(annotation: object) -> bool:

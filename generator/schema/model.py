@@ -30,6 +30,9 @@ FieldType = Literal[
     "json",
     "bytes",
     "enum",
+    # engine: mongodb only
+    "objectid",
+    "embedded",
 ]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
@@ -87,6 +90,9 @@ class FieldSpec(_Frozen):
     searchable: bool = False
     # Set by normalize for created_at/updated_at/deleted_at: the runtime fills them.
     managed: Literal["created_at", "updated_at", "deleted_at"] | None = None
+    # type embedded (engine: mongodb): the embedded document's fields; many: a list of them
+    fields: tuple[FieldSpec, ...] = ()
+    many: bool = False
     location: Location | None = None
 
 
@@ -94,6 +100,8 @@ class IndexSpec(_Frozen):
     columns: tuple[str, ...]
     unique: bool = False
     name: str | None = None
+    # MongoDB: a TTL index (one datetime field); a plain index on the SQL engines
+    expire_after_seconds: int | None = None
     location: Location | None = None
 
 

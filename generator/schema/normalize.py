@@ -122,6 +122,8 @@ def _field(field: RawEntry, keys: dict[str, str | None]) -> FieldSpec:
         reference = dict(options["references"])
         reference.setdefault("field", keys[reference["model"]])
         options["references"] = Reference(**reference)
+    if "fields" in options:  # an embedded document's fields (validated as entries)
+        options["fields"] = tuple(_field(f, keys) for f in options["fields"])
     return FieldSpec(name=field.name, location=field.location, **options)
 
 

@@ -37,8 +37,12 @@ FIELD_KEYS = (
     *("type", "primary_key", "auto_increment", "nullable", "default", "max_length"),
     *("precision", "scale", "values", "unique", "index", "hidden", "renamed_from", "references"),
     *("encrypted", "searchable"),
+    *("fields", "many"),
 )
-INDEX_KEYS = ("columns", "unique", "name")
+# What a field of an embedded document cannot have: those belong to the model's own fields.
+NOT_EMBEDDABLE = ("primary_key", "auto_increment", "unique", "index", "references", "hidden")
+MONGODB_TYPES = ("objectid", "embedded")
+INDEX_KEYS = ("columns", "unique", "name", "expire_after_seconds")
 RELATION_KEYS = (
     *("kind", "model", "foreign_key", "other_key", "local_key", "through"),
     *("on_delete", "on_update"),
@@ -61,6 +65,8 @@ TYPE_OPTIONS = {
     "precision": ("decimal",),
     "scale": ("decimal",),
     "values": ("enum",),
+    "fields": ("embedded",),
+    "many": ("embedded",),
 }
 # Field options an encrypted field cannot take, and why.
 ENCRYPTED_CONFLICTS = {
@@ -70,7 +76,7 @@ ENCRYPTED_CONFLICTS = {
     "index": ("indexed", "ciphertexts are never equal; use searchable: true for lookups"),
 }
 # Types without a literal default in a schema file (only null).
-NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes")
+NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes", "objectid", "embedded")
 
 
 def _int(value: object) -> bool:
@@ -100,9 +106,15 @@ _SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "values": (_names, "a non-empty list of strings"),
     "columns": (_names, "a non-empty list of field names"),
     "description": (lambda v: isinstance(v, str), "a string"),
+    "expire_after_seconds": (lambda v: _count(v, 0), "an integer, 0 or more (seconds)"),
     "model": (lambda v: isinstance(v, str), "a model name"),
     **dict.fromkeys(("timestamps", "soft_deletes", "primary_key", "auto_increment"), _BOOL),
     **dict.fromkeys(("nullable", "unique", "index", "hidden", "encrypted", "searchable"), _BOOL),
+    "many": _BOOL,
+    "fields": (
+        lambda v: isinstance(v, list) and bool(v) and all(isinstance(e, RawEntry) for e in v),
+        "a mapping of field names to their options, such as {at: {type: datetime}}",
+    ),
     **dict.fromkeys(("table", "renamed_from", "name", "field", "through"), _NAME),
     **dict.fromkeys(("foreign_key", "other_key", "local_key"), _NAME),
     **dict.fromkeys(("on_delete", "on_update"), _ACTION),
@@ -312,6 +324,72 @@ class _Checker:
                 self.problem(wrong, field, "default")
         if "references" in options:
             self.check_reference(model, field, kind, options["references"])
+        if kind in MONGODB_TYPES:
+            self.check_mongodb_type(model, field, kind, options)
+
+    def check_mongodb_type(
+        self, model: str, field: RawEntry, kind: str, options: dict[str, object], path: str = ""
+    ) -> None:
+        """objectid and embedded exist on MongoDB only; an embedded document's fields."""
+        what = f"field {model}.{path or field.name}"
+        engine = self.models[model].options.get("engine", "sql")
+        if engine != "mongodb" and not path:
+            message = (
+                f"{what} is {kind}, which only MongoDB has; add engine: mongodb to model {model}"
+            )
+            self.problem(f"{message}, or use another type", field, "type")
+        if kind == "objectid" or not isinstance(options.get("fields"), list):
+            if kind == "embedded" and "fields" not in field.options:
+                self.problem(f"embedded {what} needs fields: its document's fields", field)
+            return
+        if options.get("primary_key") is True:
+            self.problem(f"{what} is embedded and cannot be the primary key", field, "primary_key")
+        names: dict[str, RawEntry] = {}
+        for inner in options["fields"]:  # type: ignore[attr-defined]
+            assert isinstance(inner, RawEntry)
+            inner_path = f"{path or field.name}.{inner.name}"
+            first = names.setdefault(inner.name, inner)
+            if first is not inner:
+                where = _first(inner.location, first.location)
+                self.problem(f"duplicate field '{inner_path}' in model {model} {where}", inner)
+                continue
+            if not is_field_name(inner.name):
+                message = f"field name '{inner_path}' of model {model} must be a lower snake_case identifier"
+                self.problem(message, inner)
+            for option in NOT_EMBEDDABLE:
+                if option in inner.options:
+                    message = f"option '{option}' does not apply to {model}.{inner_path}, a field of an embedded document"
+                    self.problem(message, inner, option)
+            inner_options = self.options(
+                inner, inner.options, FIELD_KEYS, f"field {model}.{inner_path}"
+            )
+            inner_kind = inner_options.get("type")
+            if "type" not in inner.options:
+                self.problem(
+                    f"field {model}.{inner_path} has no type; add type: one of {', '.join(FIELD_TYPES)}",
+                    inner,
+                )
+            if inner_kind == "embedded":
+                self.check_mongodb_type(model, inner, "embedded", inner_options, inner_path)
+            elif isinstance(inner_kind, str):
+                self.check_plain_options(
+                    f"field {model}.{inner_path}", inner, inner_kind, inner_options
+                )
+
+    def check_plain_options(
+        self, what: str, field: RawEntry, kind: str, options: dict[str, object]
+    ) -> None:
+        """The options that depend on the type (of a field of an embedded document)."""
+        for option, types in TYPE_OPTIONS.items():
+            if options.get(option, False) is not False and kind not in types:
+                message = f"option '{option}' of {what} needs type {_either(types)}, not {kind}"
+                self.problem(message, field, option)
+        if kind == "enum" and "values" not in field.options:
+            self.problem(f"enum {what} needs values: a non-empty list of strings", field)
+        if "default" in options:
+            wrong = _default_problem(what, kind, options["default"], options)
+            if wrong:
+                self.problem(wrong, field, "default")
 
     def check_reference(self, model: str, field: RawEntry, kind: str, reference: object) -> None:
         what = f"field {model}.{field.name}"
@@ -356,6 +434,20 @@ class _Checker:
                     f"{what} names unknown column '{column}'; its columns are: {', '.join(known)}"
                 )
                 self.problem(message, index, "columns")
+        if "expire_after_seconds" in options:
+            self.check_ttl(model, index, columns)
+
+    def check_ttl(self, model: RawModel, index: RawEntry, columns: object) -> None:
+        """A TTL index (MongoDB) expires documents by one datetime field."""
+        what = f"the TTL index (expire_after_seconds) of model {model.name}"
+        if not isinstance(columns, list) or len(columns) != 1:
+            self.problem(f"{what} must have exactly one column", index, "columns")
+            return
+        found = next((f for f in model.fields if f.name == columns[0]), None)
+        kind = found.options.get("type") if found else None
+        if found is not None and kind != "datetime":  # managed timestamps are datetimes
+            message = f"{what} is on '{columns[0]}'; it must be a datetime field"
+            self.problem(message, index, "columns")
 
     def check_relation(self, model: RawModel, relation: RawEntry) -> None:
         this = model.name

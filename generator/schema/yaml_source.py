@@ -88,7 +88,8 @@ class _Reader:
             return []
         pairs = self._pairs(found[1], f"the {kind}s of model {model}")
         entries = [
-            self._entry(name, line, node, f"{kind} {model}.{name}") for name, line, node in pairs
+            self._entry(name, line, node, f"{kind} {model}.{name}", nested=kind == "field")
+            for name, line, node in pairs
         ]
         return [entry for entry in entries if entry]
 
@@ -105,17 +106,31 @@ class _Reader:
         ]
         return [entry for entry in entries if entry]
 
-    def _entry(self, name: str, line: int, node: Node, context: str) -> RawEntry | None:
-        """The entry of a mapping node; None (reported) for anything else."""
+    def _entry(
+        self, name: str, line: int, node: Node, context: str, nested: bool = False
+    ) -> RawEntry | None:
+        """The entry of a mapping node; None (reported) for anything else. With ``nested``
+        (a field), ``fields:`` of an embedded document are entries too, with their lines."""
         if not isinstance(node, yaml.MappingNode):
             self.problem(
                 f"{context} must be a mapping of options such as {{type: str}}", _line(node)
             )
             return None
         keys = self._keys(self._pairs(node, context), context)
+        options = {key: self._value(value, context) for key, (_, value) in keys.items()}
+        if nested and "fields" in keys and isinstance(keys["fields"][1], yaml.MappingNode):
+            inner = self._pairs(keys["fields"][1], f"the fields of {context}")
+            options["fields"] = [
+                entry
+                for entry in (
+                    self._entry(n, at, value, f"{context}.{n}", nested=True)
+                    for n, at, value in inner
+                )
+                if entry
+            ]
         return RawEntry(
             name=name,
-            options={key: self._value(value, context) for key, (_, value) in keys.items()},
+            options=options,
             option_lines={key: key_line for key, (key_line, _) in keys.items()},
             location=Location(file=self.file, line=line),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Model
+from .documents import EmbeddedModel
 from .events import ModelEvent
 from .meta import ColumnMeta, ModelMeta, RelationMeta, auto
 from .methods import KeyedDelete
@@ -11,6 +12,7 @@ from .registry import bind
 
 __all__ = [
     "ColumnMeta",
+    "EmbeddedModel",
     "KeyedDelete",
     "Model",
     "ModelEvent",

@@ -79,7 +79,7 @@ class Model(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         meta = cls.__dict__.get("__jadugar__")
         if meta is not None:
-            cls._decoders = decoders_for(meta.columns)
+            cls._decoders = decoders_for(meta.columns, cls)
             cls._encoders = encoders_for(meta.columns)
             key = meta.column(meta.primary_key)
             cls._cipher = ModelCipher.of(meta, DECODERS.get(key.type) if key else None)

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
+from .documents import decode_objectid, embedded_decoder
 from .meta import ColumnMeta
 
 Decoder = Callable[[Any], Any]
@@ -77,8 +80,18 @@ DECODERS: dict[str, Decoder] = {
     "uuid": _uuid,
     "json": _json,
     "bytes": _bytes,
+    "objectid": decode_objectid,
 }
 
 
-def decoders_for(columns: tuple[ColumnMeta, ...]) -> tuple[tuple[str, Decoder], ...]:
-    return tuple((c.name, DECODERS[c.type]) for c in columns if c.type in DECODERS)
+def decoders_for(
+    columns: tuple[ColumnMeta, ...], model: type[BaseModel] | None = None
+) -> tuple[tuple[str, Decoder], ...]:
+    found = [(c.name, DECODERS[c.type]) for c in columns if c.type in DECODERS]
+    if model is not None:  # embedded documents: validated into the field's own models
+        found += [
+            (c.name, embedded_decoder(model.model_fields[c.name].annotation))
+            for c in columns
+            if c.type == "embedded"
+        ]
+    return tuple(found)

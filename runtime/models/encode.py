@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..query import tree
+from .documents import encode_embedded
 from .meta import ColumnMeta
 
 Encoder = Callable[[Any], Any]
@@ -50,6 +51,7 @@ ENCODERS: dict[str, Encoder] = {
     "time": _iso,
     "uuid": _uuid,
     "decimal": _decimal,
+    "embedded": encode_embedded,
 }
 
 

@@ -334,7 +334,7 @@ def test_bad_input_is_a_schema_error_naming_the_file(
 def test_dump_round_trips_the_example_schemas(tmp_path: Path) -> None:
     schema = load_schema(ROOT / "schemas")
     text = dump(schema, header="Example\nschemas")
-    assert text.startswith("# Example\n# schemas\nmodels:\n  Comment:\n")
+    assert text.startswith("# Example\n# schemas\nmodels:\n  Activity:\n")
     written = write(tmp_path, "all.yaml", text)
     assert without_locations(load_files([written])) == without_locations(schema)
 

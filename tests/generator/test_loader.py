@@ -659,7 +659,7 @@ BAD_PYTHON = [
             id: int = column(primary_key=True)
             name: str = column(type="bigint")  # <-
         """,
-        "field User.name: column(type='bigint') does not fit the annotation str: use str, text or json",
+        "field User.name: column(type='bigint') does not fit the annotation str: use str, text, objectid or json",
         id="column-type-against-annotation",
     ),
     pytest.param(

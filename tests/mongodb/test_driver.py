@@ -21,13 +21,8 @@ from pymongo import monitoring
 
 from jadugar.config import DatabaseOptions
 from jadugar.dialects.base import ConnectParams
-from jadugar.dialects.mongodb.driver import (
-    MongoDriver,
-    PoolListener,
-    _is_srv,
-    _tls_options,
-    build_uri,
-)
+from jadugar.dialects.mongodb.client_options import _is_srv, _tls_options, build_uri
+from jadugar.dialects.mongodb.driver import MongoDriver
 from jadugar.dialects.mongodb.errors import describe, translate
 from jadugar.dialects.mongodb.ops import (
     Aggregate,
@@ -37,6 +32,7 @@ from jadugar.dialects.mongodb.ops import (
     InsertMany,
     UpdateMany,
 )
+from jadugar.dialects.mongodb.pool_listener import PoolListener
 from jadugar.errors import (
     ConfigurationError,
     DatabaseConnectionError,

@@ -9,7 +9,8 @@ Every output document (``Find`` or pipeline) carries *stored* names, so one
 alias); any other dotted name is an embedded-document path.
 
 The where → filter rules (and what keeps values from being read as operators) are in
-``filters.py``. The README's mapping table is in this module's ``MAPPING``.
+``filters.py``, the writes in ``writes.py``, the ``$group`` stages in ``grouping.py``.
+The README's mapping table is in this module's ``MAPPING``.
 """
 
 from __future__ import annotations
@@ -22,32 +23,27 @@ from ...errors import UnsupportedOperation
 from ...query import tree
 from .filters import (
     _NOTHING,
-    _PLAIN_TYPES,
     DIALECT,
     FilterCompiler,
     Scope,
     check_field,
-    literal,
     merge_and,
-    replace_funcs,
 )
+from .grouping import AGGREGATE_FIELD, AGGREGATES, Grouping, is_aggregate, is_star, star_column
 from .ops import (
     Aggregate,
     Count,
-    DeleteMany,
     Document,
     Find,
-    InsertMany,
     MongoOperation,
     UpdateMany,
 )
+from .writes import WriteCompiling, source
 
 __all__ = ["AGGREGATE_FIELD", "MAPPING", "Compiled", "MongoCompiler", "objectid_keys"]
 
-AGGREGATE_FIELD = "aggregate"  # the field holding sum/avg/min/max/count in a result document
 Compiled = MongoOperation | tuple[UpdateMany, ...]  # a tuple: upsert of several rows
 _ALIAS_RE = re.compile(r"^(.+?)\s+as\s+(.+)$", re.IGNORECASE)
-_AGGREGATES = frozenset(["count", "sum", "avg", "min", "max"])
 _NO_ROWS: Document = {"$match": {"$expr": False}}  # limit(0) in a pipeline ($limit needs > 0)
 
 MAPPING = """\
@@ -77,7 +73,7 @@ MAPPING = """\
 """
 
 
-class MongoCompiler:
+class MongoCompiler(WriteCompiling):
     """Query tree → MongoDB operation. ``key_field`` is the model key stored as ``_id``;
     ``encode_key``/``decode_key`` convert its values on the way in (filters, inserted
     documents) and out (``document_to_row``), e.g. ``str`` ↔ ``ObjectId``."""
@@ -100,6 +96,7 @@ class MongoCompiler:
         self.encode_key = encode_key
         self.decode_key = decode_key
         self.filters = FilterCompiler(key_field, encode_key)
+        self.grouping = Grouping(self.filters)
 
     # ---- names and documents ---------------------------------------------------------------
     def field(self, name: str) -> str:
@@ -169,7 +166,7 @@ class MongoCompiler:
         star, plain = False, list[str]()
         computed: dict[str, Any] = {}
         aliases: dict[str, str] = {}  # alias → stored source field (for order_by)
-        grouped = bool(group_by) or having is not None or any(map(_is_aggregate, columns))
+        grouped = bool(group_by) or having is not None or any(map(is_aggregate, columns))
         if not grouped:
             star, plain, computed, aliases = self._columns(columns, scope)
             if distinct and (plain or computed) and not star:
@@ -177,7 +174,7 @@ class MongoCompiler:
             # DISTINCT over whole documents is the documents themselves (_id is unique)
         if grouped:
             stages = [{"$match": match}] if match else []
-            stages += self._grouped(scope, columns, group_by, having, order_by, distinct)
+            stages += self.grouping.stages(scope, columns, group_by, having, order_by, distinct)
             stages += _window(limit, offset)
             return Aggregate(collection, tuple(stages))
         sort = self._sort(order_by, Scope(scope.tables, aliases), computed)
@@ -213,7 +210,7 @@ class MongoCompiler:
         collection, scope = self._source(_table(table))
         match = self.filters.filter(where, scope)
         target = _target(column)
-        if _is_star(target):
+        if is_star(target):
             if distinct:
                 raise ValueError("count(distinct=True) needs a column")
             return Count(collection, match)
@@ -288,127 +285,15 @@ class MongoCompiler:
         target: tree.Expr,
         scope: Scope | None = None,
     ) -> Aggregate:
-        if func not in _AGGREGATES:
-            raise ValueError(f"unknown aggregate {func!r}; use one of {sorted(_AGGREGATES)}")
-        accumulator, finish = self._accumulator(tree.Func(func, (target,)), scope or Scope())
+        if func not in AGGREGATES:
+            raise ValueError(f"unknown aggregate {func!r}; use one of {sorted(AGGREGATES)}")
+        accumulator, finish = self.grouping.accumulator(
+            tree.Func(func, (target,)), scope or Scope()
+        )
         if finish is not None:
             raise AssertionError("not distinct: no finishing step")
         group = {"_id": None, AGGREGATE_FIELD: accumulator}
         return Aggregate(collection, (*stages, {"$group": group}))
-
-    # ---- writing ---------------------------------------------------------------------------
-    def insert(
-        self,
-        table: tree.TableRef | tree.Subquery | str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-    ) -> InsertMany:
-        """Rows (of ``Value`` nodes or plain values) as documents."""
-        collection, _ = self._source(_table(table))
-        return InsertMany(collection, tuple(self.row_to_document(columns, row) for row in rows))
-
-    def update(
-        self,
-        table: tree.TableRef | tree.Subquery | str,
-        where: tree.Expr | None,
-        assignments: Sequence[tuple[str, Any]],
-        returning: tuple[str, ...] = (),
-    ) -> UpdateMany:
-        """``$set`` of the values; ``fn.now()`` → ``$currentDate``; other expressions (a
-        column, ``lower()``…) are refused: an operator update cannot compute them."""
-        collection, scope = self._source(_table(table))
-        if returning:
-            raise UnsupportedOperation(
-                "update().returning()", DIALECT, "read the documents with a query instead"
-            )
-        if not assignments:
-            raise ValueError("update() needs at least one column")
-        values: Document = {}
-        now: Document = {}
-        for column, value in assignments:
-            name = self.field(column)
-            if isinstance(value, tree.Func) and value.name == "now" and not value.args:
-                now[name] = True  # a BSON date, the server's clock
-                continue
-            value = self._write_value(column, value, "update")
-            if name == "_id" and self.encode_key is not None and value is not None:
-                value = self.encode_key(value)
-            values[name] = value
-        update: Document = {}
-        if values:
-            update["$set"] = values
-        if now:
-            update["$currentDate"] = now
-        return UpdateMany(collection, self.filters.filter(where, scope), update)
-
-    def delete(
-        self,
-        table: tree.TableRef | tree.Subquery | str,
-        where: tree.Expr | None,
-        returning: tuple[str, ...] = (),
-    ) -> DeleteMany:
-        collection, scope = self._source(_table(table))
-        if returning:
-            raise UnsupportedOperation(
-                "delete().returning()", DIALECT, "read the documents with a query first"
-            )
-        return DeleteMany(collection, self.filters.filter(where, scope))
-
-    def upsert(
-        self,
-        table: tree.TableRef | tree.Subquery | str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        conflict: Sequence[str],
-        update_columns: Sequence[str],
-    ) -> UpdateMany:
-        """One row: ``update_many(filter on the conflict columns, {"$set": update columns,
-        "$setOnInsert": the others}, upsert=True)``. ``update_columns`` empty: do nothing
-        when the document exists. ``_id`` is never ``$set`` (it is immutable). Relies on a
-        unique index over the conflict columns, as SQL does. Several rows: ``upsert_many``."""
-        if len(rows) != 1:
-            raise UnsupportedOperation(
-                "upsert() of several rows in one operation",
-                DIALECT,
-                "MongoCompiler.upsert_many() gives one upsert per row (send them as one "
-                "bulk_write)",
-            )
-        return self.upsert_many(table, columns, rows, conflict, update_columns)[0]
-
-    def upsert_many(
-        self,
-        table: tree.TableRef | tree.Subquery | str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        conflict: Sequence[str],
-        update_columns: Sequence[str],
-    ) -> tuple[UpdateMany, ...]:
-        collection, _ = self._source(_table(table))
-        if not conflict:
-            raise ValueError("upsert() needs the conflict columns (a unique key)")
-        keys = [self.field(c) for c in conflict]
-        updated = [self.field(c) for c in update_columns]
-        operations = []
-        for row in rows:
-            document = self.row_to_document(columns, row)
-            for key, column in zip(keys, conflict, strict=True):
-                if key not in document:
-                    raise ValueError(f"upsert(): conflict column {column!r} is not in the row")
-            for name, column in zip(updated, update_columns, strict=True):
-                if name not in document:
-                    raise ValueError(f"upsert(): update column {column!r} is not in the row")
-            match = {k: _eq(literal(document[k])) for k in keys}
-            to_set = {n: document[n] for n in updated if n != "_id" and n not in keys}
-            on_insert = {n: v for n, v in document.items() if n not in keys and n not in to_set}
-            update: Document = {}
-            if to_set:
-                update["$set"] = to_set
-            if on_insert:
-                update["$setOnInsert"] = on_insert
-            if not update:  # every column is a conflict column
-                update["$setOnInsert"] = {k: document[k] for k in keys}
-            operations.append(UpdateMany(collection, match, update, upsert=True))
-        return tuple(operations)
 
     # ---- whole nodes -----------------------------------------------------------------------
     def compile_node(self, node: tree.Node) -> Compiled:
@@ -447,13 +332,7 @@ class MongoCompiler:
 
     # ---- parts -----------------------------------------------------------------------------
     def _source(self, table: tree.TableRef | tree.Subquery) -> tuple[str, Scope]:
-        if isinstance(table, tree.Subquery):
-            raise UnsupportedOperation("a subquery (select from a query)", DIALECT)
-        name = table.name
-        if not name or name.startswith("$") or "\x00" in name:
-            raise ValueError(f"invalid collection name {name!r}")
-        tables = {name} if table.alias is None else {name, table.alias}
-        return name, Scope(frozenset(tables))
+        return source(table)
 
     def _columns(
         self, columns: tuple[tree.Expr, ...], scope: Scope
@@ -486,20 +365,10 @@ class MongoCompiler:
         return star, plain, computed, aliases
 
     def _star(self, column: tree.ColumnRef, scope: Scope) -> bool:
-        name = column.name
-        if name == "*":
-            return True
-        if name.endswith(".*"):
-            if name[:-2] in scope.tables:
-                return True
-            raise ValueError(f"{name!r}: no such collection in this query")
-        return False
+        return star_column(column, scope)
 
     def _output(self, alias: str) -> str:
-        """The stored name of an output column named ``alias``."""
-        if "." in alias:
-            raise ValueError(f"invalid alias {alias!r}: no dots in an output name")
-        return self.field(alias)
+        return self.grouping.output(alias)
 
     def _sort(
         self, order_by: tuple[tree.Order, ...], scope: Scope, computed: Mapping[str, Any]
@@ -519,137 +388,6 @@ class MongoCompiler:
                 )
             sort.append((self.filters.field(expr.name, scope), -1 if order.descending else 1))
         return tuple(sort)
-
-    def _grouped(
-        self,
-        scope: Scope,
-        columns: tuple[tree.Expr, ...],
-        group_by: tuple[tree.Expr, ...],
-        having: tree.Expr | None,
-        order_by: tuple[tree.Order, ...],
-        distinct: bool,
-    ) -> list[Document]:
-        """``$group`` (keys ``_id.k0``…, accumulators ``a0``…), ``$addFields`` finishing
-        distinct accumulators, ``$match`` (having), ``$sort``, then ``$project`` to the
-        output names. (``$skip``/``$limit`` come after, from the caller.)"""
-        aggregates = any(map(_is_aggregate, columns))
-        if distinct and group_by and not aggregates:
-            raise UnsupportedOperation("distinct() with group_by()", DIALECT)
-        if distinct and not group_by and not aggregates:
-            group_by = tuple(c.expr if isinstance(c, tree.Alias) else c for c in columns)
-        keys: dict[str, str] = {}  # stored field → "_id.k<i>"
-        group_id: Document = {}
-        for expr in group_by:
-            if not isinstance(expr, tree.ColumnRef) or self._star(expr, scope):
-                raise UnsupportedOperation("group_by() on an expression", DIALECT)
-            stored = self.filters.field(expr.name, scope)
-            if stored not in keys:
-                keys[stored] = f"_id.k{len(keys)}"
-                group_id[f"k{len(keys) - 1}"] = "$" + stored
-        group: Document = {"_id": group_id or None}
-        finishing: Document = {}
-        accumulated: list[tuple[tree.Func, str]] = []
-
-        def accumulate(func: tree.Func) -> str:
-            for known, name in accumulated:
-                if known == func:
-                    return name
-            name = f"a{len(accumulated)}"
-            accumulator, finish = self._accumulator(func, scope)
-            group[name] = accumulator
-            if finish is not None:
-                finishing[name] = finish(name)
-            accumulated.append((func, name))
-            return name
-
-        names: dict[str, str] = {}  # a name in having/order_by → its field after $group
-        for stored, key in keys.items():
-            names[stored] = key
-        for expr in group_by:
-            assert isinstance(expr, tree.ColumnRef)
-            names[expr.name] = keys[self.filters.field(expr.name, scope)]
-        project: Document = {"_id": 0}
-        for column in columns:
-            expr = column.expr if isinstance(column, tree.Alias) else column
-            if isinstance(expr, tree.Func) and expr.name in _AGGREGATES:
-                if not isinstance(column, tree.Alias):
-                    raise UnsupportedOperation(
-                        f"{expr.name}() in select() without a name",
-                        DIALECT,
-                        f"name it: fn.{expr.name}(…).as_('x')",
-                    )
-                field = out = accumulate(expr)
-            elif isinstance(expr, tree.ColumnRef) and not self._star(expr, scope):
-                out = self.filters.field(expr.name, scope)  # a grouped column's own name
-                if out not in keys:
-                    raise ValueError(f"column {expr.name!r} is selected but not in group_by()")
-                field = keys[out]
-            else:
-                raise UnsupportedOperation("this select() column with group_by()", DIALECT)
-            if isinstance(column, tree.Alias):
-                out = self._output(column.name)
-                names[column.name] = field
-            project[out] = "$" + field
-        stages: list[Document] = [{"$group": group}]
-        after = Scope(scope.tables, names)
-        having_filter: Document = {}
-        if having is not None:
-            replaced = replace_funcs(having, accumulate)
-            having_filter = self.filters.filter(replaced, after)
-        sort: dict[str, int] = {}
-        for order in order_by:
-            target = order.expr
-            if isinstance(target, tree.Func) and target.name in _AGGREGATES:
-                name = accumulate(target)
-            elif isinstance(target, tree.ColumnRef):
-                name = self.filters.field(target.name, after)
-            else:
-                raise UnsupportedOperation("order_by() on an expression", DIALECT)
-            sort[name] = -1 if order.descending else 1
-        if finishing:
-            stages.append({"$addFields": finishing})
-        if having_filter:
-            stages.append({"$match": having_filter})
-        if sort:
-            stages.append({"$sort": sort})
-        stages.append({"$project": project})
-        return stages
-
-    def _accumulator(
-        self, func: tree.Func, scope: Scope
-    ) -> tuple[Any, Callable[[str], Any] | None]:
-        """A ``$group`` accumulator for an aggregate function, and for ``distinct`` ones the
-        ``$addFields`` expression turning the collected set into the value."""
-        if func.name not in _AGGREGATES or len(func.args) > 1:
-            raise ValueError(f"not an aggregate: {func.name}() with {len(func.args)} arguments")
-        target = func.args[0] if func.args else tree.ColumnRef("*")
-        if _is_star(target):
-            if func.name != "count" or func.distinct:
-                raise ValueError(f"{func.name}{'(distinct)' if func.distinct else ''}(*)")
-            return {"$sum": 1}, None
-        value = self.filters.expr(target, scope)
-        if func.distinct:
-            if func.name == "count":  # SQL COUNT(DISTINCT) skips NULL
-                return {"$addToSet": value}, lambda f: {
-                    "$size": {"$setDifference": ["$" + f, [None]]}
-                }
-            return {"$addToSet": value}, lambda f: {"$" + func.name: "$" + f}
-        if func.name == "count":
-            return {"$sum": {"$cond": [{"$eq": [{"$ifNull": [value, None]}, None]}, 0, 1]}}, None
-        return {"$" + func.name: value}, None
-
-    def _write_value(self, column: str, value: Any, what: str) -> Any:
-        if isinstance(value, tree.Value):
-            return value.value
-        if isinstance(value, tree.RawExpr):
-            raise UnsupportedOperation(f"fn.raw() in {what}", DIALECT, "pass a value")
-        if isinstance(value, tree.Expr):
-            raise UnsupportedOperation(
-                f"an expression value in {what} (column {column!r})",
-                DIALECT,
-                "pass a value (update() takes fn.now())" if what == "update" else "pass a value",
-            )
-        return value
 
 
 def objectid_keys() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
@@ -674,15 +412,6 @@ def _target(column: str | tree.Expr | None) -> tree.Expr:
     if column is None:
         return tree.ColumnRef("*")
     return tree.ColumnRef(column) if isinstance(column, str) else column
-
-
-def _is_star(node: tree.Expr) -> bool:
-    return isinstance(node, tree.ColumnRef) and (node.name == "*" or node.name.endswith(".*"))
-
-
-def _is_aggregate(column: tree.Expr) -> bool:
-    expr = column.expr if isinstance(column, tree.Alias) else column
-    return isinstance(expr, tree.Func) and expr.name in _AGGREGATES
 
 
 def _check_joins(joins: tuple[tree.Join, ...]) -> None:
@@ -720,7 +449,3 @@ def _find_stages(find: Find) -> list[Document]:
 
 def _and(left: Document, right: Document) -> Document:
     return merge_and([left, right])
-
-
-def _eq(value: Any) -> Any:
-    return value if type(value) in _PLAIN_TYPES else {"$eq": value}

@@ -109,12 +109,16 @@ class CreateIndex:
     name: str
     unique: bool = False
     expire_after_seconds: int | None = None
+    # only documents matching it are indexed (a unique index ignoring nulls)
+    partial_filter: dict[str, Any] | None = None
 
     def describe(self) -> str:
         keys = ", ".join(f"({f!r}, {d})" for f, d in self.keys)
         extra = ", unique=True" if self.unique else ""
         if self.expire_after_seconds is not None:
             extra += f", expireAfterSeconds={self.expire_after_seconds}"
+        if self.partial_filter:
+            extra += f", partialFilterExpression={self.partial_filter!r}"
         return f"{self.collection}.create_index([{keys}], name={self.name!r}{extra})"
 
 
@@ -137,8 +141,29 @@ class SetValidator:
         return f"collMod({self.collection!r}, validator={what})"
 
 
+@dataclass(frozen=True)
+class RenameField:
+    """``$rename`` of one field in every document of the collection that has it."""
+
+    collection: str
+    name: str
+    new_name: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.collection}.update_many({{{self.name!r}: {{'$exists': True}}}}, "
+            f"{{'$rename': {{{self.name!r}: {self.new_name!r}}}}})"
+        )
+
+
 SchemaOperation = (
-    CreateCollection | DropCollection | RenameCollection | CreateIndex | DropIndex | SetValidator
+    CreateCollection
+    | DropCollection
+    | RenameCollection
+    | CreateIndex
+    | DropIndex
+    | SetValidator
+    | RenameField
 )
 
 
@@ -150,6 +175,29 @@ class MongoIndexInfo:
     keys: tuple[tuple[str, int], ...]
     unique: bool = False
     expire_after_seconds: int | None = None
+    partial_filter: dict[str, Any] | None = None
+
+
+async def _mock_partial_unique_index(collection: Any, operation: CreateIndex) -> None:
+    """mongomock checks the documents already stored against a new unique index without
+    its partial filter (every null counts), so a partial unique index over documents
+    holding nulls fails there and not on a server. Check what the server checks (the
+    documents the filter matches), then create the index and mark it unique."""
+    from pymongo.errors import DuplicateKeyError
+
+    seen: set[tuple[Any, ...]] = set()
+    for document in await collection.find(operation.partial_filter).to_list(None):
+        key = tuple(repr(document.get(field)) for field, _ in operation.keys)
+        if key in seen:
+            raise DuplicateKeyError(f"E11000 duplicate key error index: {operation.name}", 11000)
+        seen.add(key)
+    keys = list(operation.keys)
+    await _maybe_await(
+        collection.create_index(
+            keys, name=operation.name, partialFilterExpression=operation.partial_filter
+        )
+    )
+    collection._store.indexes[operation.name]["unique"] = True
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,17 +250,23 @@ class MongoSchemaBuilder:
         name: str | None = None,
         unique: bool = False,
         expire_after_seconds: int | None = None,
+        partial_filter: Mapping[str, Any] | None = None,
     ) -> MongoSchemaBuilder:
         """A (compound) index: ``keys`` are field names (ascending) or ``(field, 1 | -1)``.
-        ``expire_after_seconds`` makes a TTL index (one date field). The default name is
-        MongoDB's own (``field_1_other_-1``)."""
+        ``expire_after_seconds`` makes a TTL index (one date field); ``partial_filter``
+        (``partialFilterExpression``) indexes only the documents matching it, e.g. a unique
+        index that lets many documents hold null: ``{"email": {"$type": "string"}}``. The
+        default name is MongoDB's own (``field_1_other_-1``)."""
         pattern = _keys(keys)
         if expire_after_seconds is not None and len(pattern) != 1:
             raise ValueError("a TTL index (expire_after_seconds) has exactly one key")
         if expire_after_seconds is not None and expire_after_seconds < 0:
             raise ValueError("expire_after_seconds must be >= 0")
         index = name or "_".join(f"{f}_{d}" for f, d in pattern)
-        return self._add(CreateIndex(collection, pattern, index, unique, expire_after_seconds))
+        partial = dict(partial_filter) if partial_filter else None
+        return self._add(
+            CreateIndex(collection, pattern, index, unique, expire_after_seconds, partial)
+        )
 
     def drop_index(self, collection: str, name: str) -> MongoSchemaBuilder:
         return self._add(DropIndex(collection, name))
@@ -222,6 +276,10 @@ class MongoSchemaBuilder:
     ) -> MongoSchemaBuilder:
         """``collMod`` with the new validator; ``None`` removes it."""
         return self._add(SetValidator(collection, _validator(validator)))
+
+    def rename_field(self, collection: str, name: str, new_name: str) -> MongoSchemaBuilder:
+        """Rename a field in every document of ``collection`` (``$rename``)."""
+        return self._add(RenameField(collection, name, new_name))
 
     def to_operations(self) -> list[str]:
         """What ``execute()`` would run, in order, one line per operation."""
@@ -300,11 +358,23 @@ class MongoSchemaBuilder:
                 extra["unique"] = True
             if operation.expire_after_seconds is not None:
                 extra["expireAfterSeconds"] = operation.expire_after_seconds
+            if operation.partial_filter:
+                extra["partialFilterExpression"] = operation.partial_filter
+            if mock and operation.unique and operation.partial_filter:
+                await _mock_partial_unique_index(database[operation.collection], operation)
+                return
             await _maybe_await(
                 database[operation.collection].create_index(list(operation.keys), **extra)
             )
         elif isinstance(operation, DropIndex):
             await _maybe_await(database[operation.collection].drop_index(operation.name))
+        elif isinstance(operation, RenameField):
+            await _maybe_await(
+                database[operation.collection].update_many(
+                    {operation.name: {"$exists": True}},
+                    {"$rename": {operation.name: operation.new_name}},
+                )
+            )
         elif isinstance(operation, SetValidator):
             if mock:
                 self.operations_ignored.append(operation.describe())
@@ -349,12 +419,14 @@ class MongoSchemaBuilder:
         infos = []
         for name, info in sorted(found.items()):
             ttl = info.get("expireAfterSeconds")
+            partial = info.get("partialFilterExpression")
             infos.append(
                 MongoIndexInfo(
                     str(name),
                     tuple((str(f), int(d)) for f, d in info.get("key", ())),
                     bool(info.get("unique", False)),
                     None if ttl is None else int(ttl),
+                    dict(partial) if partial else None,
                 )
             )
         return infos

@@ -1,0 +1,1 @@
+"""MongoDB migrations: `jadugar migrate` runs them on a mongodb URL."""
