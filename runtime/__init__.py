@@ -6,7 +6,8 @@ Example: ``async with DatabaseManager(url="sqlite:///app.db") as db:`` then
 
 from __future__ import annotations
 
-from .config import DatabaseOptions, MigrationOptions, PoolOptions, RetryOptions
+from .cache import CacheBackend, CacheKey, CacheMetrics, MemoryCacheBackend
+from .config import CacheOptions, DatabaseOptions, MigrationOptions, PoolOptions, RetryOptions
 from .connection import Session
 from .errors import (
     ConfigurationError,
@@ -44,6 +45,10 @@ from .transaction import Transaction
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheBackend",
+    "CacheKey",
+    "CacheMetrics",
+    "CacheOptions",
     "Column",
     "ColumnBuilder",
     "ColumnDefinition",
@@ -64,6 +69,7 @@ __all__ = [
     "InsertQuery",
     "IntegrityError",
     "JadugarError",
+    "MemoryCacheBackend",
     "MigrationChecksumError",
     "MigrationError",
     "MigrationLockError",

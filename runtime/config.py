@@ -278,6 +278,21 @@ class MigrationOptions(_Options):
         return value
 
 
+class CacheOptions(_Options):
+    """The query result cache (``.cache(ttl=...)`` on a query): the in-memory backend's
+    bounds, and the TTL of a ``.cache()`` given none. ``enabled=False`` turns every
+    ``.cache()`` into a plain read (writes still invalidate).
+
+    >>> CacheOptions(max_entries=500, default_ttl=30).max_bytes is None
+    True
+    """
+
+    enabled: bool = True
+    max_entries: int = Field(default=1000, ge=1)
+    max_bytes: int | None = Field(default=None, ge=1)  # an estimate of the rows' memory
+    default_ttl: float | None = Field(default=60.0, gt=0)  # seconds; None: until invalidated
+
+
 # ---------------------------------------------------------------------------------------
 # DatabaseOptions
 
@@ -317,6 +332,10 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_MIGRATIONS_TABLE_NAME": EnvVar("migrations.table_name", "table recording applied migrations"),
     "JADUGAR_MIGRATIONS_SORT_ORDER": EnvVar("migrations.sort_order", "asc or desc"),
     "JADUGAR_MIGRATIONS_TRANSACTION": EnvVar("migrations.transaction", "run each migration in a transaction"),
+    "JADUGAR_CACHE_ENABLED": EnvVar("cache.enabled", "false: every .cache() reads the database"),
+    "JADUGAR_CACHE_MAX_ENTRIES": EnvVar("cache.max_entries", "results the in-memory query cache keeps"),
+    "JADUGAR_CACHE_MAX_BYTES": EnvVar("cache.max_bytes", "estimated bytes the in-memory query cache keeps"),
+    "JADUGAR_CACHE_DEFAULT_TTL": EnvVar("cache.default_ttl", "seconds a .cache() result lives when given no ttl"),
 }
 """Environment variable -> option, for ``from_env`` and the README."""
 # fmt: on
@@ -350,6 +369,7 @@ class DatabaseOptions(_Options):
     timeout: float | None = Field(default=None, gt=0)
     retry_options: RetryOptions = Field(default_factory=RetryOptions)
     migrations: MigrationOptions = Field(default_factory=MigrationOptions)
+    cache: CacheOptions = Field(default_factory=CacheOptions)
     replicas: list[SecretUrl] = Field(default_factory=list)
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
@@ -371,6 +391,7 @@ class DatabaseOptions(_Options):
             timeout: float | None = None,
             retry_options: RetryOptions | Mapping[str, Any] = ...,
             migrations: MigrationOptions | Mapping[str, Any] = ...,
+            cache: CacheOptions | Mapping[str, Any] = ...,
             replicas: Sequence[str | SecretUrl | SecretStr] = ...,
             statement_cache: bool = True,
             sqlite_busy_timeout: float = 5.0,
@@ -558,6 +579,7 @@ class DatabaseOptions(_Options):
 __all__ = [
     "DEFAULT_URL",
     "ENVIRONMENT_VARIABLES",
+    "CacheOptions",
     "DatabaseOptions",
     "Engine",
     "EnvVar",
