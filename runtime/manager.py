@@ -89,7 +89,8 @@ class DatabaseManager:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, /, **overrides: Any
     ) -> DatabaseManager:
-        """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file."""
+        """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file.
+        (A cache backend: ``DatabaseManager(DatabaseOptions.from_env(), cache_backend=...)``.)"""
         return cls(DatabaseOptions.from_env(environ, **overrides))
 
     def __repr__(self) -> str:

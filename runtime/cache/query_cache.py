@@ -12,6 +12,7 @@ write and the COMMIT (the pre-commit state) does not survive it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -93,14 +94,14 @@ class QueryCache:
         cached = await self.backend.get(key)
         if cached is not None:
             self.hits += 1
-            return [dict(row) for row in cached]
+            return _copied(cached)
         self.misses += 1
         tables = reads()
         started = self._generation
         rows = await session.fetch(compiled, timeout)
         if not self._written_since(tables, started):
             ttl = self.options.default_ttl if ttl is None else ttl
-            await self.backend.set(key, [dict(row) for row in rows], tables, ttl)
+            await self.backend.set(key, _copied(rows), tables, ttl)
         return rows
 
     def _written_since(self, tables: frozenset[str], generation: int) -> bool:
@@ -140,6 +141,20 @@ class QueryCache:
     async def clear(self) -> None:
         """Drop every entry of this database (``db.clear_cache()``)."""
         await self.invalidate((ANY_TABLE,))
+
+
+def _copied(rows: list[Row]) -> list[Row]:
+    """Rows the caller may change without changing the cache: each dict copied, and JSON
+    values (dicts, lists) copied in depth."""
+    copies = [dict(row) for row in rows]
+    for row in copies:
+        for name, value in row.items():
+            if type(value) in _NESTED:
+                row[name] = copy.deepcopy(value)
+    return copies
+
+
+_NESTED = frozenset((dict, list))
 
 
 def _hashable(params: tuple[Any, ...]) -> tuple[Hashable, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -45,6 +46,11 @@ class Statements:
         count = len(self.sql)
         self.sql.clear()
         return count
+
+
+def as_json(value: Any) -> Any:
+    """JSON columns read back as dicts (PostgreSQL) or as text (MySQL, SQLite)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def names(rows: list[dict[str, Any]]) -> list[str]:
@@ -89,13 +95,19 @@ async def test_a_cached_read_sends_no_statement(db: DatabaseManager, tables: Tab
 
 async def test_rows_handed_out_are_copies(db: DatabaseManager, tables: Tables) -> None:
     await tables.seed()
-    query = db.query.table(tables.users).where({"name": "Ada"}).cache()
+    users = db.query.table(tables.users)
+    await users.where({"name": "Ada"}).update({"profile": {"tags": ["math"]}})
+    query = users.where({"name": "Ada"}).cache()
     row = await query.first()
     assert row is not None
     row["name"] = "changed by the caller"
+    if isinstance(row["profile"], dict):  # JSON read back as a dict (PostgreSQL)
+        row["profile"]["tags"].append("changed in place")
     (await query.all())[0]["email"] = "changed too"
     again = await query.first()
     assert again is not None and again["name"] == "Ada" and again["email"] == "ada@example.com"
+    assert as_json(again["profile"]) == {"tags": ["math"]}
+    assert db.cache_metrics().hits == 1  # first(), all() and first() again: a hit
 
 
 async def test_entries_expire_after_their_ttl(db: DatabaseManager, tables: Tables) -> None:
