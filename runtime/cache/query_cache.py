@@ -122,25 +122,27 @@ class QueryCache:
             while root.parent is not None:
                 root = root.parent
             root.cache_tables.update(keys)
-        await self.invalidate(keys)
+        await self._drop(keys)
 
     async def invalidate(self, tables: Iterable[str]) -> None:
         """Drop the entries that read any of ``tables`` (``ANY_TABLE``: every entry)."""
-        keys = table_keys(tables)
-        self._generation += 1
-        generation = self._generation
+        await self._drop(table_keys(tables))
+
+    async def clear(self) -> None:
+        """Drop every entry of this database."""
+        await self._drop(frozenset((ANY_TABLE,)))
+
+    async def _drop(self, keys: frozenset[str]) -> None:
+        self._generation = generation = self._generation + 1
+        written_at = self._written_at
         for table in keys:
-            self._written_at[table] = generation
+            written_at[table] = generation
         if self._private and not self.backend.entry_count():
-            return
+            return  # nothing cached: nothing to look for
         if ANY_TABLE in keys:
             self.invalidations += await self.backend.clear(self.database)
         else:
             self.invalidations += await self.backend.invalidate(self.database, keys)
-
-    async def clear(self) -> None:
-        """Drop every entry of this database (``db.clear_cache()``)."""
-        await self.invalidate((ANY_TABLE,))
 
 
 def _copied(rows: list[Row]) -> list[Row]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 
 from ..query import tree
 from .backend import ANY_TABLE
 
 
+@functools.lru_cache(maxsize=4096)
 def table_key(name: str) -> str:
     """``Public.Users`` -> ``users``: qualified and unqualified spellings of a table meet
     (tables of the same name in two schemas invalidate each other: harmless)."""
@@ -24,7 +26,7 @@ def tables_read(select: tree.Select) -> frozenset[str]:
 
 
 def table_keys(names: Iterable[str]) -> frozenset[str]:
-    return frozenset(table_key(name) for name in names)
+    return frozenset(map(table_key, names))
 
 
 def _walk(node: object, found: set[str]) -> None:
