@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import json
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from jadugar import (
     CacheKey,
     DatabaseManager,
     MemoryCacheBackend,
+    QueryError,
     TableQueryBuilder,
 )
 from jadugar.cache import ANY_TABLE
@@ -481,8 +483,15 @@ async def test_without_the_statement_cache_nothing_stays_prepared(
     assert await items.where("n", "<", 10).count() == 10
     async with db.transaction() as tx:
         await tx.table(tables.items).where({"n": 2}).delete()
+        async with aclosing(tx.table(tables.items).stream(batch_size=10)) as left_early:
+            async for _ in left_early:
+                break
         streamed = [row["n"] async for row in tx.table(tables.items).stream(batch_size=64)]
     assert len(streamed) == 599
+    with pytest.raises(QueryError) as info:
+        async for _ in db.query.table(f"{tables.items}_missing").stream():
+            pass
+    assert (info.value.sql or "").startswith("SELECT")  # the statement, as written
     prepared = await db.query.raw(PREPARED).all()
     assert bool(prepared) is statement_cache
     # while a stream is open, on its own connection, between two batches

@@ -230,7 +230,7 @@ class PostgresConnection:
         transaction (where PgBouncer may hand that connection to another client)."""
         self._cursors += 1
         name = f"jadugar_cursor_{self._cursors}"
-        await self._run_unnamed(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params, timeout)
+        await self._run_unnamed(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params, timeout, sql)
         fetch = f"FETCH FORWARD {int(batch_size)} FROM {name}"
         while True:
             try:
@@ -244,11 +244,14 @@ class PostgresConnection:
                 yield list(map(dict, records))
             if len(records) < batch_size:
                 break
-        await self._run_unnamed(f"CLOSE {name}", (), timeout)
+        await self._run_unnamed(f"CLOSE {name}", (), timeout, sql)
 
-    async def _run_unnamed(self, sql: str, params: Sequence[Any], timeout: float | None) -> None:
+    async def _run_unnamed(
+        self, statement: str, params: Sequence[Any], timeout: float | None, sql: str
+    ) -> None:
+        """``statement`` for ``sql`` (the one errors name)."""
         try:
-            await self._raw.execute(sql, *params, timeout=timeout)
+            await self._raw.execute(statement, *params, timeout=timeout)
         except asyncio.CancelledError:
             self._cancelled()
             raise
