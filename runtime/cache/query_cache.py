@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class CacheMetrics:
     """Counters since the manager was created. ``entries`` is what the backend holds now
-    (``None`` when it cannot tell); ``invalidations`` counts entries dropped by writes;
-    ``bypasses`` counts ``.cache()`` reads run inside a transaction (not looked up);
-    ``evictions`` counts entries the in-memory backend dropped to stay within its bounds
-    (0 for other backends)."""
+    (``None`` when it cannot tell); ``invalidations`` counts entries dropped by writes and
+    by ``db.invalidate_cache()``; ``bypasses`` counts ``.cache()`` reads run inside a
+    transaction (not looked up); ``evictions`` counts entries the in-memory backend dropped
+    to stay within its bounds (0 for other backends)."""
 
     hits: int
     misses: int

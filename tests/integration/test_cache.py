@@ -115,24 +115,24 @@ async def test_rows_handed_out_are_copies(db: DatabaseManager, tables: Tables) -
 async def test_entries_expire_after_their_ttl(db: DatabaseManager, tables: Tables) -> None:
     await tables.seed()
     statements = Statements(db)
-    query = db.query.table(tables.users).cache(ttl=0.3)
+    query = db.query.table(tables.users).cache(ttl=0.5)
     assert await query.count() == 5
     assert await query.count() == 5
     assert statements.take() == 1
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(0.6)
     assert await query.count() == 5
     assert statements.take() == 1
 
 
 async def test_the_default_ttl_comes_from_the_options(make_db: MakeDb, tables: Tables) -> None:
-    db = await make_db(cache={"default_ttl": 0.3})
+    db = await make_db(cache={"default_ttl": 0.5})
     await db.query.table(tables.users).insert(USERS[0])
     statements = Statements(db)
     query = db.query.table(tables.users).cache()
     for _ in range(3):
         assert await query.count() == 1
     assert statements.take() == 1
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(0.6)
     assert await query.count() == 1
     assert statements.take() == 1
 
