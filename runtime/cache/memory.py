@@ -79,10 +79,11 @@ class MemoryCacheBackend:
 
     async def invalidate(self, database: str, tables: Iterable[str]) -> int:
         doomed: set[CacheKey] = set()
+        index = self._by_table
         for table in (*tables, ANY_TABLE):
-            keys = self._by_table.get((database, table))
+            keys = index.pop((database, table), None)  # whole: not emptied key by key
             if keys:
-                doomed.update(keys)
+                doomed |= keys
         for key in doomed:
             self._drop(key)
         return len(doomed)
