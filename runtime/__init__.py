@@ -6,7 +6,9 @@ Example: ``async with DatabaseManager(url="sqlite:///app.db") as db:`` then
 
 from __future__ import annotations
 
+from .cache import CacheBackend, CacheKey, CacheMetrics, MemoryCacheBackend
 from .config import (
+    CacheOptions,
     DatabaseOptions,
     EncryptionOptions,
     MigrationOptions,
@@ -52,6 +54,10 @@ from .transaction import Transaction
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheBackend",
+    "CacheKey",
+    "CacheMetrics",
+    "CacheOptions",
     "Column",
     "ColumnBuilder",
     "ColumnDefinition",
@@ -75,6 +81,7 @@ __all__ = [
     "InsertQuery",
     "IntegrityError",
     "JadugarError",
+    "MemoryCacheBackend",
     "MigrationChecksumError",
     "MigrationError",
     "MigrationLockError",

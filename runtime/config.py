@@ -348,6 +348,21 @@ class EncryptionOptions(_Options):
         return None if key is None else key_bytes(key.get_secret_value(), "blind_index_key")
 
 
+class CacheOptions(_Options):
+    """The query result cache (``.cache(ttl=...)`` on a query): the in-memory backend's
+    bounds, and the TTL of a ``.cache()`` given none. ``enabled=False`` turns every
+    ``.cache()`` into a plain read (writes still invalidate).
+
+    >>> CacheOptions(max_entries=500, default_ttl=30).max_bytes is None
+    True
+    """
+
+    enabled: bool = True
+    max_entries: int = Field(default=1000, ge=1)
+    max_bytes: int | None = Field(default=None, ge=1)  # an estimate of the rows' memory
+    default_ttl: float | None = Field(default=60.0, gt=0)  # seconds; None: until invalidated
+
+
 # ---------------------------------------------------------------------------------------
 # DatabaseOptions
 
@@ -390,6 +405,10 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_ENCRYPTION_KEYS": EnvVar("encryption.keys", "keys of encrypted fields: id:base64,id2:base64 (32 bytes each)"),
     "JADUGAR_ENCRYPTION_KEY_ID": EnvVar("encryption.key_id", "the key id new values are encrypted with"),
     "JADUGAR_BLIND_INDEX_KEY": EnvVar("encryption.blind_index_key", "HMAC key (32 bytes, base64) of searchable encrypted fields"),
+    "JADUGAR_CACHE_ENABLED": EnvVar("cache.enabled", "false: every .cache() reads the database"),
+    "JADUGAR_CACHE_MAX_ENTRIES": EnvVar("cache.max_entries", "results the in-memory query cache keeps"),
+    "JADUGAR_CACHE_MAX_BYTES": EnvVar("cache.max_bytes", "estimated bytes the in-memory query cache keeps"),
+    "JADUGAR_CACHE_DEFAULT_TTL": EnvVar("cache.default_ttl", "seconds a .cache() result lives when given no ttl"),
 }
 """Environment variable -> option, for ``from_env`` and the README."""
 # fmt: on
@@ -423,6 +442,7 @@ class DatabaseOptions(_Options):
     timeout: float | None = Field(default=None, gt=0)
     retry_options: RetryOptions = Field(default_factory=RetryOptions)
     migrations: MigrationOptions = Field(default_factory=MigrationOptions)
+    cache: CacheOptions = Field(default_factory=CacheOptions)
     replicas: list[SecretUrl] = Field(default_factory=list)
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
@@ -445,6 +465,7 @@ class DatabaseOptions(_Options):
             timeout: float | None = None,
             retry_options: RetryOptions | Mapping[str, Any] = ...,
             migrations: MigrationOptions | Mapping[str, Any] = ...,
+            cache: CacheOptions | Mapping[str, Any] = ...,
             replicas: Sequence[str | SecretUrl | SecretStr] = ...,
             statement_cache: bool = True,
             sqlite_busy_timeout: float = 5.0,
@@ -633,6 +654,7 @@ class DatabaseOptions(_Options):
 __all__ = [
     "DEFAULT_URL",
     "ENVIRONMENT_VARIABLES",
+    "CacheOptions",
     "DatabaseOptions",
     "EncryptionOptions",
     "Engine",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ConfigDict
 
+from .cache import CacheBackend, CacheMetrics, QueryCache
 from .config import DatabaseOptions, MigrationOptions
 from .connection import Session
 from .dialects import get_dialect
@@ -50,7 +51,15 @@ class HealthStatus(BaseModel):
 class DatabaseManager:
     """Owns the configuration, the dialect, the pool and the event handlers of one database."""
 
-    def __init__(self, options: DatabaseOptions | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        options: DatabaseOptions | None = None,
+        *,
+        cache_backend: CacheBackend | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``cache_backend``: where ``.cache()`` results live (default: an in-memory LRU
+        bounded by ``options.cache``)."""
         if options is None:
             options = DatabaseOptions(**kwargs)
         elif kwargs:
@@ -73,6 +82,7 @@ class DatabaseManager:
         self._params = options.connect_params()
         self._pool: ConnectionPool[DriverConnection] | None = None
         self._document: MongoConnection | None = None
+        self.query_cache = QueryCache(options.url_masked, options.cache, cache_backend)
         self._session = Session(self)
         self.query = QueryBuilder(self._session)
 
@@ -80,7 +90,8 @@ class DatabaseManager:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, /, **overrides: Any
     ) -> DatabaseManager:
-        """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file."""
+        """Configured from JADUGAR_DATABASE_URL, else DATABASE_URL, else a local SQLite file.
+        (A cache backend: ``DatabaseManager(DatabaseOptions.from_env(), cache_backend=...)``.)"""
         return cls(DatabaseOptions.from_env(environ, **overrides))
 
     def __repr__(self) -> str:
@@ -126,6 +137,18 @@ class DatabaseManager:
         if self._document is not None:
             return self._document.pool_metrics()
         return self.pool.get_metrics()
+
+    def cache_metrics(self) -> CacheMetrics:
+        """The query cache's counters: hits, misses, entries, invalidations."""
+        return self.query_cache.metrics()
+
+    async def invalidate_cache(self, *tables: str) -> None:
+        """Drop the cached results that read ``tables`` (every one when none is given): for
+        writes Jadugar does not see (another process, a trigger, a cascade)."""
+        if tables:
+            await self.query_cache.invalidate(tables)
+        else:
+            await self.query_cache.clear()
 
     async def connect(self) -> None:
         if self.connected:

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
+from .cache.backend import ANY_TABLE
 from .connection import Session, current_transaction
 from .errors import IntegrityError, JadugarError, QueryError, UnsupportedOperation
 from .migrations import operations as ops
@@ -298,6 +299,8 @@ class SchemaBuilder:
         else:
             for statement in plan.body:
                 await self._run_on_session(statement)
+        # a schema change (a rename, a dropped column) may change any cached result
+        await self._session.manager.query_cache.written(self._session, (ANY_TABLE,))
         self._operations.clear()
 
     def __await__(self) -> Generator[Any, None, None]:

@@ -51,6 +51,7 @@ class Transaction:
         self._token: contextvars.Token[Transaction | None] | None = None
         self._depth = 0
         self._session = Session(manager, pinned=self)
+        self.cache_tables: set[str] = set()  # written in it: invalidated again at the end
 
     @property
     def connection(self) -> DriverConnection:
@@ -122,10 +123,14 @@ class Transaction:
                 current_transaction.set(self.parent)
             self._token = None
         self.active = False
-        if exc_type is None:
-            await self._commit()
-        else:
-            await self._rollback()
+        try:
+            if exc_type is None:
+                await self._commit()
+            else:
+                await self._rollback()
+        finally:
+            if self.cache_tables:  # the outermost transaction (savepoints record there)
+                await self.manager.query_cache.invalidate(frozenset(self.cache_tables))
 
     async def _commit(self) -> None:
         conn = self.connection

@@ -98,6 +98,12 @@ class ModelQuery(Generic[M, C, R]):
     def offset(self, offset: int) -> Self:
         return self._copy(self._builder.offset(offset))
 
+    def cache(self, ttl: float | None = None) -> Self:
+        """Serve this query's rows and counts from the query cache (``TableQueryBuilder.
+        cache``); models are built anew from the cached rows on every read. Relations
+        loaded by ``with_()`` and counts of ``with_count()`` are read from the database."""
+        return self._copy(self._builder.cache(ttl))
+
     def with_(self, *relations: R) -> Self:
         """Eager-load relations (``"posts"``, ``"posts.comments"``): one query per level."""
         new = self._copy()

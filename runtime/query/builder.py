@@ -9,10 +9,12 @@ reused safely:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Generator, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, cast, overload
 
+from ..cache.policy import CachePolicy, checked_ttl
+from ..cache.tables import tables_read
 from . import tree
 from .compiler import CompiledQuery
 from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_ref, condition_from
@@ -41,6 +43,7 @@ class TableQueryBuilder:
 
     __slots__ = (
         "_all_rows",
+        "_cache",
         "_columns",
         "_distinct",
         "_group_by",
@@ -71,6 +74,7 @@ class TableQueryBuilder:
         self._distinct = False
         self._all_rows = False
         self._timeout: float | None = None
+        self._cache: CachePolicy | None = None  # .cache(): reads go through the query cache
         # The where condition: equalities (the hot case) are kept as their shape, a column
         # name or a tuple of them, with the values apart (_wparams, in binding order); the
         # tree is built only when asked for (_where), and a repeated query finds its SQL by
@@ -94,6 +98,7 @@ class TableQueryBuilder:
         new._distinct = self._distinct
         new._all_rows = self._all_rows
         new._timeout = self._timeout
+        new._cache = self._cache
         new._wkey = self._wkey
         new._wparams = self._wparams
         return new
@@ -249,6 +254,37 @@ class TableQueryBuilder:
         new._timeout = timeout
         return new
 
+    def cache(self, ttl: float | None = None) -> TableQueryBuilder:
+        """Serve this query's reads (``all``, ``first``, ``count`` and the other aggregates,
+        ``exists``) from the query cache for ``ttl`` seconds (default:
+        ``options.cache.default_ttl``), until a write through Jadugar to a table it reads.
+        Inside a transaction the read goes to the database. ``stream()`` is never cached."""
+        session = self._session
+        if session.capabilities.document_store:
+            from ..errors import UnsupportedOperation
+
+            raise UnsupportedOperation(
+                "cache()", session.dialect.name, "query results are cached on SQL databases only"
+            )
+        new = self._copy()
+        new._cache = CachePolicy(checked_ttl(ttl))
+        return new
+
+    def _cached_fetch(
+        self, compiled: CompiledQuery, select: tree.Select | None
+    ) -> Awaitable[list[Row]]:
+        """The rows of ``compiled`` (this query, or ``select`` built from it) through the
+        query cache."""
+        assert self._cache is not None
+
+        def reads() -> frozenset[str]:
+            return tables_read(self.to_node() if select is None else select)
+
+        session = self._session
+        return session.manager.query_cache.fetch(
+            session, compiled, reads, self._cache.ttl, self._timeout
+        )
+
     # ---- compiling -------------------------------------------------------------------
     def to_node(self) -> tree.Select:
         return tree.Select(
@@ -308,10 +344,15 @@ class TableQueryBuilder:
 
     # ---- reading ---------------------------------------------------------------------
     async def all(self) -> list[Row]:
+        if self._cache is not None:
+            return await self._cached_fetch(self._compiled(self._limit), None)
         return await self._session.fetch(self._compiled(self._limit), self._timeout)
 
     async def first(self) -> Row | None:
-        rows = await self._session.fetch(self._compiled(1), self._timeout)
+        if self._cache is not None:
+            rows = await self._cached_fetch(self._compiled(1), None)
+        else:
+            rows = await self._session.fetch(self._compiled(1), self._timeout)
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:
@@ -351,7 +392,11 @@ class TableQueryBuilder:
             select = tree.Select(tree.Subquery(inner, "sub"), (aggregate,))
         else:
             select = tree.Select(node.table, (aggregate,), node.where, node.joins)
-        rows = await self._session.fetch(self._session.compiler.compile(select), self._timeout)
+        compiled = self._session.compiler.compile(select)
+        if self._cache is not None:
+            rows = await self._cached_fetch(compiled, select)
+        else:
+            rows = await self._session.fetch(compiled, self._timeout)
         return next(iter(rows[0].values())) if rows else None
 
     async def count(self, column: str | SqlExpr | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from ..cache.backend import ANY_TABLE
 from ..errors import UnsafeQueryError
 from . import tree
 from .compiler import CompiledQuery
@@ -102,17 +103,21 @@ class InsertQuery:
 
     async def execute(self) -> QueryResult:
         session = self._base._session
+        table = self._base._table
         if self._bulk:
-            return await session.insert_many(
-                self._base._table,
+            inserted = await session.insert_many(
+                table,
                 self.columns,
                 self.rows,
                 self._returning or (),
                 self._on_conflict,
                 self._base._timeout,
             )
-        result = await session.execute(self.to_sql(), self._base._timeout)
-        return QueryResult.from_insert(result)
+        else:
+            result = await session.execute(self.to_sql(), self._base._timeout)
+            inserted = QueryResult.from_insert(result)
+        await session.manager.query_cache.written(session, (table.name,))
+        return inserted
 
     def __await__(self) -> Generator[Any, None, QueryResult]:
         return self.execute().__await__()
@@ -158,7 +163,9 @@ class _FilteredWrite:
 
     async def execute(self) -> QueryResult:
         self._check_safe()
-        result = await self._base._session.execute(self.to_sql(), self._base._timeout)
+        session = self._base._session
+        result = await session.execute(self.to_sql(), self._base._timeout)
+        await session.manager.query_cache.written(session, (self._base._table.name,))
         return QueryResult(result.rows, result.row_count)
 
     def __await__(self) -> Generator[Any, None, QueryResult]:
@@ -223,7 +230,10 @@ class RawQuery:
         return self._session.compiler.compile(tree.Raw(self._sql, self._params))
 
     async def all(self) -> list[Row]:
-        return await self._session.fetch(self.to_sql(), self._timeout)
+        rows = await self._session.fetch(self.to_sql(), self._timeout)
+        if _may_write(self._sql):
+            await self._session.manager.query_cache.written(self._session, (ANY_TABLE,))
+        return rows
 
     async def first(self) -> Row | None:
         rows = await self.all()
@@ -233,12 +243,32 @@ class RawQuery:
         compiled = self.to_sql()
         if _returns_rows(compiled.sql):
             rows = await self._session.fetch(compiled, self._timeout)
-            return QueryResult(rows, len(rows))
-        result = await self._session.execute(compiled, self._timeout)
-        return QueryResult.from_insert(result)
+            outcome = QueryResult(rows, len(rows))
+        else:
+            result = await self._session.execute(compiled, self._timeout)
+            outcome = QueryResult.from_insert(result)
+        if _may_write(compiled.sql):
+            # which tables a SQL text changes is not parsed (CTEs, triggers, procedures):
+            # every cached result of this database goes
+            await self._session.manager.query_cache.written(self._session, (ANY_TABLE,))
+        return outcome
 
     def __await__(self) -> Generator[Any, None, QueryResult]:
         return self.execute().__await__()
+
+
+_READ_STATEMENTS = frozenset(("select", "show", "explain", "describe", "desc", "table", "values"))
+
+
+def _may_write(sql: str) -> bool:
+    """Not plainly a read: anything but SELECT (without INTO), SHOW, EXPLAIN (without
+    ANALYZE), DESCRIBE, TABLE or VALUES. WITH counts as a write, as it may hold one; a
+    SELECT calling a function that writes is not recognised."""
+    head = sql.lstrip(" \t\n(").split(None, 1)
+    if not head or head[0].lower() not in _READ_STATEMENTS:
+        return True
+    lowered = sql.lower()
+    return (head[0].lower() == "explain" and "analyze" in lowered) or " into " in lowered
 
 
 _ROW_STATEMENTS = ("select", "with", "values", "show", "pragma", "explain", "describe", "table")

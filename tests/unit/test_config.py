@@ -568,6 +568,10 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
     ("JADUGAR_MIGRATIONS_TABLE_NAME", "history", lambda o: o.migrations.table_name, "history"),
     ("JADUGAR_MIGRATIONS_SORT_ORDER", "desc", lambda o: o.migrations.sort_order, "desc"),
     ("JADUGAR_MIGRATIONS_TRANSACTION", "0", lambda o: o.migrations.transaction, False),
+    ("JADUGAR_CACHE_ENABLED", "false", lambda o: o.cache.enabled, False),
+    ("JADUGAR_CACHE_MAX_ENTRIES", "50", lambda o: o.cache.max_entries, 50),
+    ("JADUGAR_CACHE_MAX_BYTES", "1048576", lambda o: o.cache.max_bytes, 1048576),
+    ("JADUGAR_CACHE_DEFAULT_TTL", "5", lambda o: o.cache.default_ttl, 5.0),
 ]
 
 

@@ -18,6 +18,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import Any, NoReturn
 
 import asyncpg
@@ -53,12 +54,17 @@ def _status_count(status: str) -> int:
 class PostgresConnection:
     """One asyncpg connection behind the DriverConnection Protocol."""
 
-    __slots__ = ("_broken", "_pid", "_raw", "created_at", "last_used")
+    __slots__ = ("_broken", "_cursors", "_named", "_pid", "_raw", "created_at", "last_used")
 
-    def __init__(self, raw: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, raw: Any, loop: asyncio.AbstractEventLoop, *, named_statements: bool = True
+    ) -> None:
         self._raw = raw
         self._pid: int | None = raw.get_server_pid()
         self._broken = False
+        # False (statement_cache off, behind PgBouncer): no statement outlives its call
+        self._named = named_statements
+        self._cursors = 0  # SQL cursors declared, for unique names
         self.created_at = loop.time()
         self.last_used = self.created_at
 
@@ -191,6 +197,11 @@ class PostgresConnection:
     ) -> AsyncGenerator[list[Row], None]:
         """A portal read ``batch_size`` rows at a time; needs an open transaction (the
         caller's). Leaving early leaves the portal to be closed by COMMIT/ROLLBACK."""
+        if not self._named:
+            async with aclosing(self._declared_stream(sql, params, batch_size, timeout)) as it:
+                async for batch in it:
+                    yield batch
+            return
         try:
             cursor = await self._raw.cursor(sql, *params, timeout=timeout)
         except asyncio.CancelledError:
@@ -210,6 +221,42 @@ class PostgresConnection:
                 yield list(map(dict, records))
             if len(records) < batch_size:
                 return
+
+    async def _declared_stream(
+        self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
+    ) -> AsyncGenerator[list[Row], None]:
+        """``stream`` by DECLARE / FETCH / CLOSE, each an unnamed statement: asyncpg's
+        cursor prepares a named statement that stays on the server connection after the
+        transaction (where PgBouncer may hand that connection to another client)."""
+        self._cursors += 1
+        name = f"jadugar_cursor_{self._cursors}"
+        await self._run_unnamed(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params, timeout, sql)
+        fetch = f"FETCH FORWARD {int(batch_size)} FROM {name}"
+        while True:
+            try:
+                records = await self._raw.fetch(fetch, timeout=timeout)
+            except asyncio.CancelledError:
+                self._cancelled()
+                raise
+            except Exception as exc:
+                await self._fail(exc, sql, params)
+            if records:
+                yield list(map(dict, records))
+            if len(records) < batch_size:
+                break
+        await self._run_unnamed(f"CLOSE {name}", (), timeout, sql)
+
+    async def _run_unnamed(
+        self, statement: str, params: Sequence[Any], timeout: float | None, sql: str
+    ) -> None:
+        """``statement`` for ``sql`` (the one errors name)."""
+        try:
+            await self._raw.execute(statement, *params, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, params)
 
     async def ping(self) -> None:
         try:
@@ -288,4 +335,6 @@ class PostgresDriver:
             if isinstance(exc, Exception):
                 raise connect_error(exc, params.describe(), params.password) from exc
             raise
-        return PostgresConnection(raw, asyncio.get_running_loop())
+        return PostgresConnection(
+            raw, asyncio.get_running_loop(), named_statements=params.statement_cache
+        )
