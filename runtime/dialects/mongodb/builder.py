@@ -375,6 +375,7 @@ class MongoInsertQuery(InsertQuery):
         unsupported("to_sql", _NO_SQL)
 
     async def execute(self) -> QueryResult:
+        self._check_writable()
         base = self._base
         session = base._session
         compiler = _compiler(session)
