@@ -48,7 +48,7 @@ def add(model: type[Model], name: str, scope: Scope) -> None:
 def remove(model: type[Model], name: str | None) -> None:
     declared = _declared.get(model, {})
     if name is None:
-        declared.clear()
+        _declared.pop(model, None)
     elif declared.pop(name, None) is None:
         raise ConfigurationError(f"{model.__name__} has no scope {name!r} of its own to remove")
     _resolved.clear()
