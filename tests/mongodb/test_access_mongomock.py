@@ -4,7 +4,7 @@ writes on the client, and model scopes filter documents as they filter rows."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
 
 import pytest
@@ -38,7 +38,7 @@ async def test_read_only_manager_refuses_document_writes(store: str) -> None:
             seen: list[object] = []
             ro.on("query", seen.append)
             table = ro.query.table(NOTES)
-            writes = [
+            writes: list[tuple[str, Awaitable[object]]] = [
                 ("insert", table.insert({"title": "x"})),
                 ("insert_many", table.insert_many([{"title": "x"}])),
                 ("update", table.where({"title": "kept"}).update({"title": "y"})),
