@@ -45,6 +45,13 @@ async def apply(manager: DatabaseManager, conn: DriverConnection) -> None:
 async def set_local(conn: DriverConnection, values: Mapping[str, str]) -> None:
     params: list[str] = []
     calls: list[str] = []
+    for name, value in _checked(values):
+        params += (name, value)
+        calls.append(f"set_config(${len(params) - 1}, ${len(params)}, true)")
+    await conn.execute(f"SELECT {', '.join(calls)}", params, None)
+
+
+def _checked(values: Mapping[str, str]) -> list[tuple[str, str]]:
     for name, value in values.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise ConfigurationError(
@@ -52,9 +59,18 @@ async def set_local(conn: DriverConnection, values: Mapping[str, str]) -> None:
                 "(set_config takes text; convert numbers with str())",
                 field="session_variables",
             )
-        params += (name, value)
-        calls.append(f"set_config(${len(params) - 1}, ${len(params)}, true)")
-    await conn.execute(f"SELECT {', '.join(calls)}", params, None)
+        if "\0" in name or "\0" in value:
+            raise ConfigurationError(
+                f"session_variables: {name!r} holds a NUL character, which text cannot",
+                field="session_variables",
+            )
+    return list(values.items())
+
+
+def _literal(text: str) -> str:
+    """``text`` as a PostgreSQL escape-string literal, whatever
+    ``standard_conforming_strings`` says: backslashes and quotes doubled."""
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 async def run_in_short_transaction(
@@ -67,10 +83,12 @@ async def run_in_short_transaction(
     values = current(manager)
     if values is None:
         return await call(conn)
-    compiler = manager.dialect.compiler
-    for sql in compiler.begin_sql(None, manager.options.read_only):
-        await conn.execute_script(sql, None)
-    await set_local(conn, values)
+    # one round trip: BEGIN and the settings as one script (literals, no parameters)
+    calls = ", ".join(
+        f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in _checked(values)
+    )
+    begin = manager.dialect.compiler.begin_sql(None, manager.options.read_only)
+    await conn.execute_script("; ".join([*begin, f"SELECT {calls}"]), None)
     result = await call(conn)
     await conn.execute_script("COMMIT", None)
     return result

@@ -368,7 +368,8 @@ class Model(BaseModel):
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
-        """Reload every column from the database (a soft-deleted row too)."""
+        """Reload every column from the database (a soft-deleted row too); a row the
+        model's scopes hide raises ``NotFoundError``."""
         meta = self.__jadugar__
         key = getattr(self, meta.primary_key)
         row = await self._table().where(type(self)._stored({meta.primary_key: key})).first()

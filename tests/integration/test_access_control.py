@@ -16,7 +16,6 @@ import pytest
 from jadugar import (
     ConfigurationError,
     DatabaseManager,
-    JadugarError,
     MigrationOptions,
     NotFoundError,
     QueryError,
@@ -410,7 +409,13 @@ async def test_row_level_security_sees_only_the_tenants_rows(
 
 
 @pytest.mark.engines("postgres")
-async def test_session_variables_must_be_text(make_db: MakeDb) -> None:
-    app = await make_db(session_variables=lambda: {"app.tenant_id": 7})
-    with pytest.raises(JadugarError, match="must be str"):
-        await app.query.raw("SELECT 1 AS one").first()
+async def test_session_variables_arrive_verbatim_and_must_be_text(make_db: MakeDb) -> None:
+    hostile = "it's a \\ back\\'slash'); SELECT pg_sleep(1); --  \u00e9"
+    app = await make_db(session_variables=lambda: {"app.note": hostile})
+    read = "SELECT current_setting('app.note') AS v"
+    assert await app.query.raw(read).first() == {"v": hostile}
+    async with app.transaction() as tx:
+        assert await tx.raw(read).first() == {"v": hostile}
+    broken = await make_db(session_variables=lambda: {"app.tenant_id": 7})
+    with pytest.raises(ConfigurationError, match="must be str"):
+        await broken.query.raw("SELECT 1 AS one").first()
