@@ -24,9 +24,20 @@ def ensure_writable(manager: DatabaseManager, operation: str, table: str | None 
         raise refused(manager, operation, table)
 
 
-def refused(manager: DatabaseManager, operation: str, table: str | None = None) -> ReadOnlyError:
-    """The error for a write refused on ``manager`` (or on a session that is read-only)."""
-    return ReadOnlyError(operation, table, f"the database manager {manager.options.url_masked}")
+def refused(
+    manager: DatabaseManager,
+    operation: str,
+    table: str | None = None,
+    *,
+    where: str | None = None,
+    hint: str | None = None,
+) -> ReadOnlyError:
+    """The error for a write refused on ``manager``, or on ``where`` (a read replica, say)
+    with its own ``hint``."""
+    target = where or f"the database manager {manager.options.url_masked}"
+    if hint is None:
+        return ReadOnlyError(operation, table, target)
+    return ReadOnlyError(operation, table, target, hint)
 
 
 def ensure_raw_read(manager: DatabaseManager, sql: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jadugar import ConfigurationError, DatabaseManager, DatabaseOptions, ReadOnlyError
-from jadugar.read_only import ensure_writable, raw_write
+from jadugar.read_only import ensure_writable, raw_write, refused
 
 READS = [
     "SELECT * FROM users WHERE id = $1",
@@ -71,6 +71,13 @@ def test_ensure_writable_names_the_operation_and_the_table() -> None:
     assert str(error).startswith("insert on 'users' refused: the database manager ")
     assert "postgresql://app:***@db/app is read-only" in str(error)
     assert "secret" not in str(error)
+    replica = refused(
+        manager, "update", "users", where="replica r1", hint="writes go to the primary"
+    )
+    assert (
+        str(replica)
+        == "update on 'users' refused: replica r1 is read-only; writes go to the primary"
+    )
 
 
 def test_read_only_from_the_environment() -> None:
