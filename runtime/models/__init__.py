@@ -8,6 +8,7 @@ from .meta import ColumnMeta, ModelMeta, RelationMeta, auto
 from .methods import KeyedDelete
 from .query import ModelQuery, Page, RelationshipBuilder
 from .registry import bind
+from .scopes import Scope, ScopeFilter
 
 __all__ = [
     "ColumnMeta",
@@ -19,6 +20,8 @@ __all__ = [
     "Page",
     "RelationMeta",
     "RelationshipBuilder",
+    "Scope",
+    "ScopeFilter",
     "auto",
     "bind",
 ]
