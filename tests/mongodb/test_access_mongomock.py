@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
+from typing import cast
 
 import pytest
 
 from jadugar import DatabaseManager, ReadOnlyError
+from jadugar.dialects.mongodb.builder import MongoTableQueryBuilder
 from jadugar.dialects.mongodb.driver import drop_mongomock_store
 
 from ..integration.access_models import NOTES, AcAuthor, AcNote
@@ -48,6 +50,8 @@ async def test_read_only_manager_refuses_document_writes(store: str) -> None:
                 with pytest.raises(ReadOnlyError) as caught:
                     await write
                 assert (caught.value.operation, caught.value.table) == (operation, NOTES)
+            with pytest.raises(ReadOnlyError, match=r"^reserve_keys on"):
+                await cast("MongoTableQueryBuilder", table).reserve_keys()
             with pytest.raises(ReadOnlyError, match=r"^AcNote\.create\(\)"):
                 await AcNote.create(title="new")
             found = await AcNote.find(note.id)
