@@ -59,7 +59,7 @@ _READS = frozenset(
 )
 _WRITES = re.compile(
     r"\b(insert|update|delete|merge|upsert|replace\s+into|create|drop|alter|truncate|rename"
-    r"|grant|revoke|copy|call|do|lock|into|for\s+share|nextval|setval|vacuum|reindex"
+    r"|grant|revoke|copy|call|do|lock|into|for\s+(?:key\s+)?share|nextval|setval|vacuum|reindex"
     r"|attach|detach|analyze|load\s+data)\b",
     re.IGNORECASE,
 )

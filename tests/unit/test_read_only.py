@@ -38,6 +38,8 @@ WRITES = [
     ("SELECT * INTO backup FROM users", ("into", None)),
     ("SELECT * FROM users FOR UPDATE", ("update", None)),
     ("SELECT * FROM users FOR SHARE", ("for share", None)),
+    ("SELECT * FROM users FOR KEY SHARE", ("for key share", None)),
+    ("SELECT * FROM users LOCK IN SHARE MODE", ("lock", None)),
     ("SELECT nextval('users_id_seq')", ("nextval", None)),
     ("SELECT 1; DROP TABLE users", ("drop", "users")),
     ("EXPLAIN ANALYZE DELETE FROM users", ("analyze", "users")),
