@@ -383,6 +383,7 @@ async def test_row_level_security_sees_only_the_tenants_rows(
         tenant.set(1)
         assert await titles() == ["one-a", "one-b"]
         assert await app.query.raw(f"SELECT count(*) AS n FROM {table}").first() == {"n": 2}
+        assert [r["title"] async for r in rows.stream(batch_size=1)] == ["one-a", "one-b"]
         async with app.transaction() as tx:
             assert await tx.table(table).count() == 2
             assert await tx.table(table).where("tenant_id", 2).count() == 0
