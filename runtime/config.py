@@ -387,6 +387,7 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_CONNECT_TIMEOUT": EnvVar("connect_timeout", "seconds to open one connection"),
     "JADUGAR_SQLITE_BUSY_TIMEOUT": EnvVar("sqlite_busy_timeout", "seconds SQLite waits for a lock"),
     "JADUGAR_REPLICAS": EnvVar("replicas", "read replica URLs, comma separated"),
+    "JADUGAR_READ_ONLY": EnvVar("read_only", "true: refuse every write on the client (ReadOnlyError) and open read-only sessions"),
     "JADUGAR_POOL_MIN": EnvVar("pool.min", "connections kept open when idle"),
     "JADUGAR_POOL_MAX": EnvVar("pool.max", "most connections open at once"),
     "JADUGAR_POOL_IDLE_TIMEOUT": EnvVar("pool.idle_timeout", "seconds an idle connection above min is kept"),
@@ -448,6 +449,10 @@ class DatabaseOptions(_Options):
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
     connect_timeout: float = Field(default=10.0, gt=0)
     encryption: EncryptionOptions | None = None
+    read_only: bool = False
+    # PostgreSQL: set_config(name, value, true) at the start of every transaction, and of
+    # every statement outside one (runtime/session_settings.py), for row-level security
+    session_variables: Callable[[], Mapping[str, str]] | None = None
 
     if TYPE_CHECKING:
         # What the validators accept (a plain URL string, dicts for the nested options),
@@ -471,6 +476,8 @@ class DatabaseOptions(_Options):
             sqlite_busy_timeout: float = 5.0,
             connect_timeout: float = 10.0,
             encryption: EncryptionOptions | Mapping[str, Any] | None = None,
+            read_only: bool = False,
+            session_variables: Callable[[], Mapping[str, str]] | None = None,
         ) -> None: ...
 
     @field_validator("ssl", mode="before")
@@ -514,6 +521,12 @@ class DatabaseOptions(_Options):
                     f"{self.engine} database",
                     field=where,
                 )
+        if self.session_variables is not None and self.engine != "postgres":
+            raise ConfigurationError(
+                f"session_variables: set_config() is PostgreSQL's; a {self.engine} database "
+                "has no session variables for row-level security",
+                field="session_variables",
+            )
         self.__dict__["pool"] = self._resolved_pool(parsed.pool_size)
         return self
 

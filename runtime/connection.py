@@ -11,6 +11,7 @@ from contextlib import aclosing
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import session_settings
 from .dialects.base import DriverConnection, ExecResult
 from .errors import DatabaseConnectionError, JadugarError, QueryError, TransactionError
 from .query import tree
@@ -35,7 +36,7 @@ class Session:
     """Where a builder's statements run. The manager's session follows the task's current
     transaction; a transaction's own session is pinned to its connection."""
 
-    __slots__ = ("capabilities", "compiler", "dialect", "manager", "pinned")
+    __slots__ = ("capabilities", "compiler", "dialect", "manager", "pinned", "read_only")
 
     def __init__(self, manager: DatabaseManager, pinned: Transaction | None = None) -> None:
         self.manager = manager
@@ -43,6 +44,7 @@ class Session:
         self.compiler = manager.dialect.compiler
         self.capabilities = manager.dialect.capabilities
         self.pinned = pinned
+        self.read_only = manager.options.read_only  # writes refused (runtime/read_only.py)
 
     def _transaction(self) -> Transaction | None:
         if self.pinned is not None:
@@ -108,6 +110,8 @@ class Session:
         while True:
             conn = await pool.acquire()
             try:
+                if manager.options.session_variables is not None:
+                    return await session_settings.run_in_short_transaction(manager, conn, call)
                 return await call(conn)
             except DatabaseConnectionError as exc:
                 retry = manager.options.retry_options
@@ -136,6 +140,7 @@ class Session:
             and self.pinned is None
             and current_transaction.get() is None
             and not manager.events.observes_queries
+            and manager.options.session_variables is None
         ):
             # hot path: no transaction, nobody listening: one pooled call; a lost
             # connection falls through to _run, which retries (RetryOptions)
@@ -256,6 +261,7 @@ class Session:
         try:
             for statement in compiler.begin_sql(None, True):
                 await conn.execute_script(statement, None)
+            await session_settings.apply(self.manager, conn)
             async with aclosing(conn.stream(sql, params, batch_size, timeout)) as it:
                 async for batch in it:
                     yield batch

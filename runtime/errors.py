@@ -104,6 +104,23 @@ class UnsafeQueryError(JadugarError):
     """``update()`` or ``delete()`` without a ``where`` and without ``.all_rows()``."""
 
 
+class ReadOnlyError(JadugarError):
+    """A write refused before it reached the server: the manager is read-only
+    (``DatabaseOptions(read_only=True)``) or the statement was headed for a read replica."""
+
+    def __init__(
+        self,
+        operation: str,
+        table: str | None,
+        where: str,
+        hint: str = "run writes through a manager without read_only=True",
+    ) -> None:
+        on = f" on {table!r}" if table else ""
+        super().__init__(f"{operation}{on} refused: {where} is read-only; {hint}")
+        self.operation = operation
+        self.table = table
+
+
 class UnsupportedOperation(JadugarError):
     """The dialect cannot do this operation."""
 
@@ -185,6 +202,7 @@ __all__ = [
     "PoolTimeoutError",
     "QueryError",
     "QueryTimeoutError",
+    "ReadOnlyError",
     "RelationNotLoadedError",
     "SchemaError",
     "SerializationError",

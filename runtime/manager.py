@@ -23,6 +23,7 @@ from .events import EventEmitter, Handler
 from .models import registry as model_registry
 from .pool import ConnectionPool, PoolMetrics, PoolStatus
 from .query.query_builder import QueryBuilder
+from .read_only import session_sql as read_only_session_sql
 from .schema_builder import SchemaBuilder
 from .transaction import Transaction, run_in_transaction
 
@@ -164,9 +165,17 @@ class DatabaseManager:
             )
         driver = self.dialect.driver
         params = self._params
+        setup = read_only_session_sql(self.dialect.name) if self.options.read_only else None
 
         async def factory() -> DriverConnection:
-            return await driver.connect(params)
+            conn = await driver.connect(params)
+            if setup is not None:  # the server refuses writes too (runtime/read_only.py)
+                try:
+                    await conn.execute_script(setup, None)
+                except BaseException:
+                    await conn.close()
+                    raise
+            return conn
 
         pool: ConnectionPool[DriverConnection] = ConnectionPool(
             factory, pool_options, name="primary", describe=self.options.url_masked

@@ -36,6 +36,7 @@ from .migrations import operations as ops
 from .migrations.operations import ColumnDefinition, ForeignKeyReference, IndexOptions
 from .query import tree
 from .query.compiler import CompiledQuery
+from .read_only import refused
 from .schema_compiler import (
     ColumnInfo,
     DdlCompiler,
@@ -289,6 +290,10 @@ class SchemaBuilder:
     async def execute(self) -> None:
         """Run the recorded operations in order, then forget them."""
         self._unseen = False
+        if self._session.read_only and self._operations:
+            first = self._operations[0]
+            table = getattr(first, "table", None) or getattr(first, "name", None)
+            raise refused(self._session.manager, f"schema change {first.kind}()", table)
         plan = await self._plan(self._fetch, self._in_transaction())
         if type(self._session).execute is not Session.execute:
             # a session that takes writes over (the migration dry run) sees every statement

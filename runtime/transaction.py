@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import session_settings
 from .connection import Session, current_transaction
 from .dialects.base import DriverConnection
 from .errors import SerializationError, TransactionError
@@ -38,7 +39,7 @@ class Transaction:
         manager.dialect.compiler.isolation_check(isolation)
         self.manager = manager
         self.isolation = isolation
-        self.read_only = read_only
+        self.read_only = read_only or manager.options.read_only
         # a migration's transaction: the dialect may prepare the connection for DDL first
         # (SQLite turns foreign key enforcement off so a table rebuild keeps its rows)
         self.schema_changes = schema_changes
@@ -101,6 +102,7 @@ class Transaction:
                     await conn.execute_script(sql, None)
                 for sql in compiler.begin_sql(self.isolation, self.read_only):
                     await conn.execute_script(sql, None)
+                await session_settings.apply(self.manager, conn)
             except BaseException:
                 await pool.release(conn)
                 raise

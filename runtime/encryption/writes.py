@@ -32,7 +32,7 @@ async def insert_sealed(model: type[Model], data: Mapping[str, Any]) -> QueryRes
     cipher, ring = _cipher(model)
     key = data.get(model.__jadugar__.primary_key)
     if key is not None:
-        return await model._table().insert(cipher.seal(ring, data, key))
+        return await model._unscoped_table().insert(cipher.seal(ring, data, key))
     async with registry.manager_for(model).transaction():
         return await _insert_then_seal(model, cipher, ring, data)
 
@@ -48,7 +48,9 @@ async def create_many_sealed(
     if pk in columns:
         sealed = [cipher.seal(ring, row, row[pk]) for row in rows]
         names = tuple(sealed[0])
-        await model._table().insert_many([tuple(r.values()) for r in sealed], columns=names)
+        await model._unscoped_table().insert_many(
+            [tuple(r.values()) for r in sealed], columns=names
+        )
         return
     async with registry.manager_for(model).transaction():
         for row in rows:
@@ -58,7 +60,7 @@ async def create_many_sealed(
 async def _insert_then_seal(
     model: type[Model], cipher: ModelCipher, ring: KeyRing, data: Mapping[str, Any]
 ) -> QueryResult:
-    table = model._table
+    table = model._unscoped_table
     result = await table().insert(cipher.placeholders(ring, data))
     values = {n: data[n] for n in cipher.names if data.get(n) is not None}
     if values:

@@ -19,6 +19,7 @@ from ..config import MigrationOptions
 from ..errors import MigrationChecksumError, MigrationError
 from ..query.query_builder import QueryBuilder
 from ..query.writes import _returns_rows
+from ..read_only import ensure_writable
 from ..transaction import Transaction
 from . import files as migration_files
 from . import planner
@@ -74,7 +75,8 @@ class MigrationManager:
 
     # ---- reading ---------------------------------------------------------------------
     async def get_status(self) -> list[MigrationStatus]:
-        await self.history.ensure()
+        if not self.db.options.read_only:  # a read-only manager reads an existing history
+            await self.history.ensure()
         states = planner.statuses(
             migration_files.discover(self.directory), await self.history.rows()
         )
@@ -89,6 +91,7 @@ class MigrationManager:
     # ---- applying --------------------------------------------------------------------
     async def migrate(self, *, dry_run: bool = False) -> list[MigrationRun]:
         """Apply every pending migration in name order, as one new batch."""
+        ensure_writable(self.db, "migrate")
         async with self.db.dialect.migration_lock.hold(self.db, LOCK_NAME, self.lock_timeout):
             await self.history.ensure()
             found = migration_files.discover(self.directory)
@@ -111,6 +114,7 @@ class MigrationManager:
         """Run ``down`` of the last ``steps`` applied migrations, newest first."""
         if steps < 1:
             raise ValueError(f"rollback(steps) needs steps >= 1, got {steps}")
+        ensure_writable(self.db, "rollback")
         async with self.db.dialect.migration_lock.hold(self.db, LOCK_NAME, self.lock_timeout):
             await self.history.ensure()
             by_name = {f.name: f for f in migration_files.discover(self.directory)}
@@ -127,6 +131,7 @@ class MigrationManager:
 
     async def reset(self, *, dry_run: bool = False) -> list[MigrationRun]:
         """Roll back every applied migration."""
+        ensure_writable(self.db, "reset")
         applied = [s for s in await self.get_status() if s.state in ("applied", "changed")]
         if not applied:
             return []
@@ -139,6 +144,7 @@ class MigrationManager:
     async def resolve(self, name: str, *, applied: bool) -> None:
         """After repairing a part-applied migration by hand: record it as applied, or
         forget it (rolled back) so ``migrate`` runs it again."""
+        ensure_writable(self.db, "resolve")
         await self.history.ensure()
         row = next((r for r in await self.history.rows() if r.name == name), None)
         if row is None or row.state != "partial":

@@ -9,6 +9,7 @@ from .meta import ColumnMeta, ModelMeta, RelationMeta, auto
 from .methods import KeyedDelete
 from .query import ModelQuery, Page, RelationshipBuilder
 from .registry import bind
+from .scopes import Scope, ScopeFilter
 
 __all__ = [
     "ColumnMeta",
@@ -21,6 +22,8 @@ __all__ = [
     "Page",
     "RelationMeta",
     "RelationshipBuilder",
+    "Scope",
+    "ScopeFilter",
     "auto",
     "bind",
 ]

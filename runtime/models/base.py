@@ -23,7 +23,8 @@ from ..errors import (
     RelationNotLoadedError,
     UnsupportedOperation,
 )
-from . import events, registry, rows
+from ..read_only import ensure_writable
+from . import events, registry, rows, scopes
 from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
@@ -144,7 +145,34 @@ class Model(BaseModel):
 
     @classmethod
     def _table(cls) -> TableQueryBuilder:
+        """The table, filtered by this model's scopes (``add_scope``)."""
+        return scopes.apply(cls, registry.manager_for(cls).query.table(cls.__jadugar__.table))
+
+    @classmethod
+    def _unscoped_table(cls) -> TableQueryBuilder:
         return registry.manager_for(cls).query.table(cls.__jadugar__.table)
+
+    @classmethod
+    def _check_writable(cls, call: str) -> None:
+        """``ReadOnlyError`` before a write's events run, when the manager is read-only."""
+        manager = registry.manager_for(cls)
+        if manager.options.read_only:
+            ensure_writable(manager, f"{cls.__name__}.{call}()", cls.__jadugar__.table)
+
+    # ---- scopes ----------------------------------------------------------------------
+    @classmethod
+    def add_scope(cls, name: str, scope: scopes.Scope) -> None:
+        """Filter every read, update and delete of this model (and its subclasses) with
+        ``scope()``, called each time a query runs: a mapping of column to value, a
+        ``Condition``, or ``None`` for no filter this time. ``create`` fills the columns
+        a mapping names when the new row leaves them out. Opt out per query with
+        ``query().without_scope(name)``. Adding a name again replaces that scope."""
+        scopes.add(cls, name, scope)
+
+    @classmethod
+    def remove_scope(cls, name: str | None = None) -> None:
+        """Remove this class's scope ``name``, or (no argument) all of its own scopes."""
+        scopes.remove(cls, name)
 
     # ---- document stores (MongoDB) ---------------------------------------------------
     @classmethod
@@ -171,7 +199,7 @@ class Model(BaseModel):
     @classmethod
     async def _reserve_keys(cls, count: int) -> int:
         """Reserve ``count`` keys from the collection's counter; the last one."""
-        table: Any = cls._table()
+        table: Any = cls._unscoped_table()
         sequence: _KeySequence = table
         return await sequence.reserve_keys(count)
 
@@ -254,7 +282,8 @@ class Model(BaseModel):
 
     @classmethod
     async def _create(cls, values: Mapping[str, Any]) -> Self:
-        obj = cls._validated(values)
+        cls._check_writable("create")
+        obj = cls._validated(scopes.fill(cls, values))
         await obj.save()
         return obj
 
@@ -266,6 +295,9 @@ class Model(BaseModel):
             raise TypeError("create_many() takes a list of rows")
         if not values:
             return 0
+        cls._check_writable("create_many")
+        if scopes.of(cls):
+            values = [scopes.fill(cls, row) for row in values]
         plan = rows.create_plan(cls)
         columns = plan.columns
         tail: tuple[Any, ...] = ()
@@ -283,7 +315,7 @@ class Model(BaseModel):
             return len(data)
         if cls._document_store():
             columns, data = await cls._documents(columns, data)
-        await cls._table().insert_many(data, columns=columns)
+        await cls._unscoped_table().insert_many(data, columns=columns)
         return len(data)
 
     @classmethod
@@ -314,6 +346,7 @@ class Model(BaseModel):
 
     @classmethod
     async def _update(cls, key: object, values: Mapping[str, Any]) -> Self:
+        cls._check_writable("update")
         obj = await cls._find(key)
         merged = {**obj.__dict__, **values}
         checked = cls._validated(merged)
@@ -336,6 +369,7 @@ class Model(BaseModel):
         """Insert a new row, or update only the fields changed since it was loaded (two
         tasks saving different fields of one row keep both). Events: saving, then creating
         / created or updating / updated, then saved."""
+        self._check_writable("save")
         await self._fire("saving")
         if not self.persisted:
             await self._fire("creating")
@@ -368,7 +402,8 @@ class Model(BaseModel):
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
-        """Reload every column from the database (a soft-deleted row too)."""
+        """Reload every column from the database (a soft-deleted row too); a row the
+        model's scopes hide raises ``NotFoundError``."""
         meta = self.__jadugar__
         key = getattr(self, meta.primary_key)
         row = await self._table().where(type(self)._stored({meta.primary_key: key})).first()
@@ -383,6 +418,7 @@ class Model(BaseModel):
 
     async def _delete_row(self) -> None:
         """``user.delete()``: a soft delete where enabled. Events: deleting, deleted."""
+        self._check_writable("delete")
         if not self.__jadugar__.soft_deletes:
             await self._force_delete()
             return
@@ -394,6 +430,7 @@ class Model(BaseModel):
 
     async def _force_delete(self) -> None:
         """Really delete the row, soft deletes or not. Events: deleting, deleted."""
+        self._check_writable("force_delete")
         await self._fire("deleting")
         await self._keyed().delete()
         self._private()["_persisted"] = False
@@ -404,6 +441,7 @@ class Model(BaseModel):
         meta = self.__jadugar__
         if not meta.soft_deletes:
             raise ConfigurationError(f"restore(): {meta.name} has no soft deletes")
+        self._check_writable("restore")
         await self._fire("restoring")
         values: dict[str, Any] = {"deleted_at": None}
         if meta.timestamps:
@@ -431,12 +469,18 @@ class Model(BaseModel):
         }
         if meta.soft_deletes and cls._document_store():
             data["deleted_at"] = None  # a document has every field, so rows read back do
+        filled = scopes.fill(cls, data)
+        if filled is not data:  # columns a scope names, left out: set from the scope
+            for name, value in filled.items():
+                if data.get(name) is None and name in type(self).model_fields:
+                    setattr(self, name, value)
+            data = dict(filled)
         if cls._cipher is not None:
             from ..encryption.writes import insert_sealed
 
             result = await insert_sealed(cls, data)
         else:
-            result = await self._table().insert(cls._stored(data))
+            result = await self._unscoped_table().insert(cls._stored(data))
         if getattr(self, meta.primary_key) is None:
             object.__setattr__(self, meta.primary_key, result.id)
         self._private()["_persisted"] = True

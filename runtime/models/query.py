@@ -16,7 +16,7 @@ import pydantic
 from ..errors import ConfigurationError, EncryptionError
 from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
-from . import rows
+from . import rows, scopes
 from .base import Model, _now
 from .encode import encode_node
 from .relations import load_counts, load_relations
@@ -46,14 +46,16 @@ class Page(Generic[M]):
 class ModelQuery(Generic[M, C, R]):
     """``User.query()``: filter, order and page; ``await`` it for ``list[User]``."""
 
-    __slots__ = ("_builder", "_counts", "_model", "_trashed", "_with")
+    __slots__ = ("_builder", "_counts", "_model", "_skip", "_trashed", "_with")
 
     def __init__(self, model: type[M]) -> None:
         self._model = model
-        self._builder: TableQueryBuilder = model._table()
+        self._builder: TableQueryBuilder = model._unscoped_table()
         self._with: tuple[str, ...] = ()
         self._counts: tuple[str, ...] = ()
         self._trashed: Trashed = "without"
+        # the scopes (add_scope) left out by name; None: every scope left out
+        self._skip: frozenset[str] | None = scopes.NONE_SKIPPED
 
     def _copy(self, builder: TableQueryBuilder | None = None) -> Self:
         new = object.__new__(type(self))
@@ -62,6 +64,7 @@ class ModelQuery(Generic[M, C, R]):
         new._with = self._with
         new._counts = self._counts
         new._trashed = self._trashed
+        new._skip = self._skip
         return new
 
     # ---- building --------------------------------------------------------------------
@@ -126,12 +129,33 @@ class ModelQuery(Generic[M, C, R]):
         new._trashed = "only"
         return new
 
-    def _scoped(self) -> TableQueryBuilder:
-        if not self._model.__jadugar__.soft_deletes or self._trashed == "with":
+    def without_scope(self, *names: str) -> Self:
+        """Leave out the model's scopes with these names (``add_scope``) in this query."""
+        skip = scopes.check_names(self._model, names)
+        new = self._copy()
+        if self._skip is not None:
+            new._skip = self._skip | skip
+        return new
+
+    def without_scopes(self) -> Self:
+        """Leave out every scope of the model in this query."""
+        new = self._copy()
+        new._skip = None
+        return new
+
+    def _filtered(self) -> TableQueryBuilder:
+        """The query with the model's scopes applied (those not left out)."""
+        if self._skip is None:
             return self._builder
+        return scopes.apply(self._model, self._builder, self._skip)
+
+    def _scoped(self) -> TableQueryBuilder:
+        builder = self._filtered()
+        if not self._model.__jadugar__.soft_deletes or self._trashed == "with":
+            return builder
         if self._trashed == "only":
-            return self._builder.where_not_null("deleted_at")
-        return self._builder.where_null("deleted_at")
+            return builder.where_not_null("deleted_at")
+        return builder.where_null("deleted_at")
 
     # ---- reading ---------------------------------------------------------------------
     async def get(self) -> list[M]:
@@ -220,7 +244,7 @@ class ModelQuery(Generic[M, C, R]):
         values: dict[str, Any] = {"deleted_at": None}
         if meta.timestamps:
             values["updated_at"] = _now()
-        query = self._builder.where_not_null("deleted_at").update(values)
+        query = self._filtered().where_not_null("deleted_at").update(values)
         result = await query.all_rows()
         count: int = result.row_count
         return count

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..cache.backend import ANY_TABLE
 from ..errors import UnsafeQueryError
+from ..read_only import ensure_raw_read, refused
 from . import tree
 from .compiler import CompiledQuery
 from .expressions import SqlExpr
@@ -101,7 +102,14 @@ class InsertQuery:
     def to_sql(self) -> CompiledQuery:
         return self._base._session.compiler.compile(self.to_node())
 
+    def _check_writable(self) -> None:
+        session = self._base._session
+        if session.read_only:
+            what = "upsert" if self._on_conflict else "insert_many" if self._bulk else "insert"
+            raise refused(session.manager, what, self._base._table.name)
+
     async def execute(self) -> QueryResult:
+        self._check_writable()
         session = self._base._session
         table = self._base._table
         if self._bulk:
@@ -154,6 +162,9 @@ class _FilteredWrite:
             )
         if self._base._joins or self._base._limit is not None or self._base._order_by:
             raise ValueError(f"{self._verb}() does not take joins, order_by or limit")
+        session = self._base._session
+        if session.read_only:
+            raise refused(session.manager, self._verb, self._base._table.name)
 
     def to_sql(self) -> CompiledQuery:
         return self._base._session.compiler.compile(self.to_node())
@@ -229,7 +240,13 @@ class RawQuery:
     def to_sql(self) -> CompiledQuery:
         return self._session.compiler.compile(tree.Raw(self._sql, self._params))
 
+    def _check_read(self) -> None:
+        session = self._session
+        if session.read_only:
+            ensure_raw_read(session.manager, self._sql)
+
     async def all(self) -> list[Row]:
+        self._check_read()
         rows = await self._session.fetch(self.to_sql(), self._timeout)
         if _may_write(self._sql):
             await self._session.manager.query_cache.written(self._session, (ANY_TABLE,))
@@ -240,6 +257,7 @@ class RawQuery:
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:
+        self._check_read()
         compiled = self.to_sql()
         if _returns_rows(compiled.sql):
             rows = await self._session.fetch(compiled, self._timeout)

@@ -84,6 +84,7 @@ class OfflineSession:
         self.capabilities = capabilities
         self.manager = None
         self.pinned = None
+        self.read_only = False
         self.rows = rows
         self.fetched: list[CompiledQuery] = []
 

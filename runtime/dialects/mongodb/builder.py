@@ -27,6 +27,7 @@ from ...query.builder import TableQueryBuilder
 from ...query.expressions import SqlExpr
 from ...query.result import QueryResult
 from ...query.writes import DeleteQuery, InsertQuery, UpdateQuery
+from ...read_only import refused
 from .compiler import AGGREGATE_FIELD, MongoCompiler
 from .errors import describe
 from .ops import Aggregate, Count, Find, InsertMany, MongoOperation, MongoResult
@@ -278,6 +279,8 @@ class MongoTableQueryBuilder(TableQueryBuilder):
         one atomic ``find_one_and_update``); returns the last one. Emits ``query``."""
         session = self._session
         manager = session.manager
+        if session.read_only:
+            raise refused(manager, "reserve_keys", self._table.name)
         timeout = self._timeout if self._timeout is not None else manager.default_timeout
         tx = current_document_transaction.get()
         mongo_tx = tx.session if tx is not None and tx.manager is manager else None
@@ -375,6 +378,7 @@ class MongoInsertQuery(InsertQuery):
         unsupported("to_sql", _NO_SQL)
 
     async def execute(self) -> QueryResult:
+        self._check_writable()
         base = self._base
         session = base._session
         compiler = _compiler(session)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...errors import JadugarError, UnsupportedOperation
+from ...read_only import refused
 from .errors import translate
 
 if TYPE_CHECKING:
@@ -303,6 +304,8 @@ class MongoSchemaBuilder:
         if recorded is not None:  # migrate(dry_run=True): list, never run
             recorded.extend(operation.describe() for operation in operations)
             return
+        if operations and self._session.read_only:
+            raise refused(self._session.manager, f"schema change {operations[0].describe()}")
         for operation in operations:
             await self._run(operation)
 
