@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import session_settings
 from ..query.compiler import CompiledQuery
 from .backend import ANY_TABLE, CacheBackend, CacheKey, Row
 from .memory import MemoryCacheBackend
@@ -90,7 +91,7 @@ class QueryCache:
         if not self.options.enabled or session._transaction() is not None:
             self.bypasses += 1
             return await session.fetch(compiled, timeout)
-        key = CacheKey(self.database, compiled.sql, _hashable(compiled.params))
+        key = CacheKey(self.database, compiled.sql, self._params(session, compiled))
         cached = await self.backend.get(key)
         if cached is not None:
             self.hits += 1
@@ -103,6 +104,16 @@ class QueryCache:
             ttl = self.options.default_ttl if ttl is None else ttl
             await self.backend.set(key, _copied(rows), tables, ttl)
         return rows
+
+    def _params(self, session: Session, compiled: CompiledQuery) -> tuple[Hashable, ...]:
+        """The statement's parameters, and the session variables a row-level security
+        policy may read (``session_variables``): one tenant's cached rows are never
+        another's."""
+        params = _hashable(compiled.params)
+        variables = session_settings.current(session.manager)
+        if variables is None:
+            return params
+        return (*params, ("session_variables", tuple(sorted(variables.items()))))
 
     def _written_since(self, tables: frozenset[str], generation: int) -> bool:
         if self._generation == generation:

@@ -410,6 +410,25 @@ async def test_row_level_security_sees_only_the_tenants_rows(
 
 
 @pytest.mark.engines("postgres")
+async def test_a_cached_read_is_never_another_tenants(
+    db: DatabaseManager, rls_table: tuple[str, str]
+) -> None:
+    role, table = rls_table
+    url = db.options.reveal_url().replace("postgres@", f"{role}@", 1)
+    async with DatabaseManager(url=url, session_variables=_tenant_settings, pool_size=1) as app:
+        cached = app.query.table(table).order_by("title").cache(ttl=60)
+        tenant.set(1)
+        assert [r["title"] for r in await cached.all()] == ["one-a", "one-b"]
+        tenant.set(2)
+        assert [r["title"] for r in await cached.all()] == ["two-a"]  # not tenant 1's entry
+        tenant.set(1)
+        assert [r["title"] for r in await cached.all()] == ["one-a", "one-b"]
+        metrics = app.cache_metrics()
+        assert (metrics.hits, metrics.misses) == (1, 2)
+        tenant.set(None)
+
+
+@pytest.mark.engines("postgres")
 async def test_session_variables_arrive_verbatim_and_must_be_text(make_db: MakeDb) -> None:
     hostile = "it's a \\ back\\'slash'); SELECT pg_sleep(1); --  \u00e9"
     app = await make_db(session_variables=lambda: {"app.note": hostile})
