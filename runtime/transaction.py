@@ -146,6 +146,9 @@ class Transaction:
             raise
         await self._restore(conn)
         await self.manager.pool.release(conn)
+        replicas = self.manager.replica_set
+        if replicas is not None and not self.read_only:
+            replicas.note_write()  # read-your-writes: later reads must see this commit
         self._emit("transaction:commit")
 
     async def _rollback(self) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import UnsafeQueryError
+from ..replicas.consistency import Consistency, ReadOptions, is_read_statement
 from . import tree
 from .compiler import CompiledQuery
 from .expressions import SqlExpr
@@ -204,7 +205,7 @@ class DeleteQuery(_FilteredWrite):
 class RawQuery:
     """``qb.raw(sql, params)``: SQL text with bound parameters ($1 or ? placeholders)."""
 
-    __slots__ = ("_params", "_session", "_sql", "_timeout")
+    __slots__ = ("_params", "_read", "_session", "_sql", "_timeout")
 
     def __init__(self, session: Session, sql: str, params: Sequence[Any] = ()) -> None:
         if isinstance(params, str | bytes | Mapping):
@@ -213,17 +214,35 @@ class RawQuery:
         self._sql = sql
         self._params = tuple(check_writable(p, "raw") for p in params)
         self._timeout: float | None = None
+        self._read: ReadOptions | None = None  # None: the primary (raw SQL may write)
 
-    def options(self, *, timeout: float | None = None) -> RawQuery:
+    def options(
+        self,
+        *,
+        timeout: float | None = None,
+        use_replica: bool | None = None,
+        consistency: Consistency | None = None,
+        max_lag: float | None = None,
+    ) -> RawQuery:
+        """As ``TableQueryBuilder.options``, except that raw SQL runs on the primary unless
+        asked otherwise here, and then only a statement that reads (SELECT, ...)."""
         new = RawQuery(self._session, self._sql, self._params)
         new._timeout = timeout
+        asked = use_replica is not None or consistency is not None or max_lag is not None
+        if asked or self._read is not None:
+            new._read = (self._read or ReadOptions()).merged(use_replica, consistency, max_lag)
         return new
+
+    def _routing(self, sql: str) -> ReadOptions | None:
+        read = self._read
+        return read if read is not None and is_read_statement(sql) else None
 
     def to_sql(self) -> CompiledQuery:
         return self._session.compiler.compile(tree.Raw(self._sql, self._params))
 
     async def all(self) -> list[Row]:
-        return await self._session.fetch(self.to_sql(), self._timeout)
+        compiled = self.to_sql()
+        return await self._session.fetch(compiled, self._timeout, self._routing(compiled.sql))
 
     async def first(self) -> Row | None:
         rows = await self.all()
@@ -232,7 +251,7 @@ class RawQuery:
     async def execute(self) -> QueryResult:
         compiled = self.to_sql()
         if _returns_rows(compiled.sql):
-            rows = await self._session.fetch(compiled, self._timeout)
+            rows = await self._session.fetch(compiled, self._timeout, self._routing(compiled.sql))
             return QueryResult(rows, len(rows))
         result = await self._session.execute(compiled, self._timeout)
         return QueryResult.from_insert(result)

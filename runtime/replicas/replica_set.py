@@ -1,0 +1,179 @@
+"""The replicas of one manager: a pool each, a probe loop, selection and write marks.
+
+``DatabaseManager.connect()`` opens it when ``DatabaseOptions.replicas`` is set; reads of
+the builders reach it through ``Session.fetch_sql`` / ``Session.stream`` (routing.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ..dialects.base import ConnectParams, Driver, DriverConnection
+from ..errors import JadugarError
+from ..pool import ConnectionPool
+from . import probes
+from .consistency import Consistency, ReadOptions
+from .positions import Position, mark_write, write_mark
+from .replica import Replica
+
+if TYPE_CHECKING:
+    from ..manager import DatabaseManager
+
+logger = logging.getLogger("jadugar.replicas")
+
+PRIMARY = "primary"  # the ``target`` of a query event served by the primary
+
+
+class ReplicaSet:
+    """The manager's read replicas, in configuration order (``replicas[0]``, ...)."""
+
+    def __init__(self, manager: DatabaseManager) -> None:
+        options = manager.options
+        self.manager = manager
+        self.dialect = manager.dialect.name
+        self.default_consistency: Consistency = options.default_consistency
+        self.max_replica_lag = options.max_replica_lag
+        self.check_interval = options.replica_check_interval
+        # replica pools open connections on demand: a replica that is down at connect()
+        # is only out of rotation, never a reason for connect() to fail
+        pool_options = options.pool.replace(min=0)
+        driver = manager.dialect.driver
+        self.replicas: list[Replica] = []
+        for index, url in enumerate(options.replicas):
+            name = f"replicas[{index}]"
+            pool: ConnectionPool[DriverConnection] = ConnectionPool(
+                _connector(driver, options.connect_params(url)),
+                pool_options,
+                name=name,
+                describe=url.masked,
+            )
+            self.replicas.append(Replica(name, url.masked, pool))
+        self._turn = 0
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<ReplicaSet {self.replicas!r}>"
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the pools, look at every replica once, then keep looking every
+        ``replica_check_interval`` seconds."""
+        for replica in self.replicas:
+            await replica.pool.open()
+        await self.check_all()
+        self._loop_task = asyncio.get_running_loop().create_task(
+            self._check_forever(), name="jadugar-replica-checks"
+        )
+
+    async def close(self) -> None:
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.gather(*(replica.pool.close() for replica in self.replicas))
+
+    async def _check_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            try:
+                await self.check_all()
+            except Exception:  # never let the loop die
+                logger.exception("jadugar: checking the replicas failed")
+
+    # ---- health and lag -----------------------------------------------------------------
+    async def check_all(self) -> None:
+        await asyncio.gather(*(self.check(replica) for replica in self.replicas))
+
+    async def check(self, replica: Replica) -> None:
+        """Probe one replica: position, lag, latency, version; up or down accordingly."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(probes.PROBE_TIMEOUT):
+                conn = await replica.pool.acquire(probes.PROBE_TIMEOUT)
+                try:
+                    probe = await probes.probe_replica(self.dialect, conn)
+                    replica.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+                    if replica.server_version is None:
+                        replica.server_version = await conn.server_version()
+                finally:
+                    await replica.pool.release(conn)
+        except (JadugarError, TimeoutError, OSError) as exc:
+            self.take_out(replica, exc)
+            return
+        if replica.came_up(probe.lag, probe.position):
+            self._emit("replica:up", replica)
+        if not replica.in_rotation(self.max_replica_lag):
+            logger.info("jadugar: %s lags %s s: out of rotation", replica.name, probe.lag)
+
+    def take_out(self, replica: Replica, error: BaseException) -> None:
+        """A replica failed: out of rotation until a later check reaches it."""
+        message = str(error) or type(error).__name__
+        if replica.went_down(message):
+            logger.warning("jadugar: %s (%s) is down: %s", replica.name, replica.describe, message)
+            self._emit("replica:down", replica)
+
+    def _emit(self, event: str, replica: Replica) -> None:
+        events = self.manager.events
+        if events.has(event):
+            events.emit(event, {"target": replica.name, "error": replica.error})
+
+    # ---- selection ----------------------------------------------------------------------
+    def level(self, read: ReadOptions) -> Consistency:
+        return read.level(self.default_consistency)
+
+    def candidates(
+        self, level: Consistency, max_lag: float | None, tried: Sequence[Replica] = ()
+    ) -> list[Replica]:
+        """Replicas that may serve a read of ``level``, least busy first, ties taken in
+        turn (round robin)."""
+        if level == "strong":
+            return []
+        limit = self.max_replica_lag
+        eligible = [r for r in self.replicas if r.in_rotation(limit) and r not in tried]
+        if level == "bounded_staleness":
+            bound = limit if max_lag is None else max_lag
+            now = time.monotonic()
+            eligible = [r for r in eligible if r.staleness(now) <= bound]
+        if len(eligible) > 1:
+            start = self._turn % len(eligible)
+            self._turn += 1
+            eligible = eligible[start:] + eligible[:start]
+            eligible.sort(key=Replica.busy)  # stable: the turn order breaks ties
+        return eligible
+
+    # ---- read-your-writes -----------------------------------------------------------------
+    def note_write(self) -> None:
+        """The calling context wrote to the primary (after the commit)."""
+        mark_write(self)
+
+    async def written_position(self) -> Position | bool | None:
+        """The primary position reads of this context must see: ``None`` when it wrote
+        nothing, ``False`` when it cannot be told (read the primary)."""
+        mark = write_mark(self)
+        if mark is None:
+            return None
+        for _ in range(3):
+            if mark.resolved == mark.generation:
+                return mark.position
+            generation = mark.generation
+            pool = self.manager.pool
+            conn = await pool.acquire()
+            try:
+                position = await probes.primary_position(self.dialect, conn)
+            finally:
+                await pool.release(conn)
+            if mark.generation == generation:  # no write since: it covers them all
+                mark.position, mark.resolved = position, generation
+        return False
+
+
+def _connector(driver: Driver, params: ConnectParams) -> Callable[[], Awaitable[DriverConnection]]:
+    async def connect() -> DriverConnection:
+        return await driver.connect(params)
+
+    return connect
