@@ -79,9 +79,9 @@ class Session:
                 async with tx.lock:
                     result = await call(tx.connection)
             else:
-                result = await self._on_pool(call, retry_safe, attempts_made)
                 if not retry_safe and manager.replica_set is not None:
-                    manager.replica_set.note_write()  # read-your-writes
+                    call = manager.replica_set.tracking(call)  # for read-your-writes
+                result = await self._on_pool(call, retry_safe, attempts_made)
         except JadugarError as exc:
             if isinstance(exc, QueryError) and exc.sql is None:
                 exc.sql = compiled.sql
@@ -191,10 +191,11 @@ class Session:
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
 
-        rows = await self._run(CompiledQuery(sql, params), timeout, call, retry_safe=True)
         if read is None and not is_read_statement(sql):
-            replicas.note_write()  # raw SQL on the primary, maybe a write (RETURNING)
-        return rows
+            # raw SQL on the primary, maybe a write (RETURNING): tracked, never retried
+            compiled = CompiledQuery(sql, params)
+            return await self._run(compiled, timeout, replicas.tracking(call), retry_safe=False)
+        return await self._run(CompiledQuery(sql, params), timeout, call, retry_safe=True)
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
         sql, params = compiled.sql, compiled.params

@@ -6,17 +6,17 @@ on a standby); MariaDB has one per GTID domain (``@@gtid_binlog_pos`` on the pri
 ``@@gtid_current_pos`` on a replica). A replica has replayed a write when its position
 covers the write's position in every domain.
 
-Writes are marked in a context variable: the first read-your-writes read after a write asks
-the primary for its position (at or past the write's commit) and keeps it until the next
-write. The mark is a shared object, so tasks started after a write (they copy the context)
-see that write and the ones they make themselves.
+Writes are marked in a context variable with the primary's position read right after the
+commit on the write's own connection (``pg_current_wal_insert_lsn()``, MariaDB
+``@@last_gtid``); when that could not be read, the next read-your-writes read asks the
+primary for its current position (later, so it covers the write too). A task started after a write inherits its mark (tasks copy the context); a write in
+a task is not seen by the task that started it.
 """
 
 from __future__ import annotations
 
 import contextvars
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     from .replica_set import ReplicaSet
@@ -65,36 +65,29 @@ def later(a: Position | None, b: Position | None) -> Position | None:
     return tuple(sorted(merged.items()))
 
 
-class WriteMark:
-    """Writes made through one replica set in one context: ``generation`` counts them;
-    ``position`` is the primary's position read after write number ``resolved``."""
+_UNRESOLVED: Position = ((-1, -1),)  # written, the primary's position not asked yet
 
-    __slots__ = ("generation", "position", "resolved")
-
-    def __init__(self) -> None:
-        self.generation = 0
-        self.position: Position | None = None
-        self.resolved = -1
-
-
-_marks: contextvars.ContextVar[WeakKeyDictionary[ReplicaSet, WriteMark] | None] = (
-    contextvars.ContextVar("jadugar_replica_writes", default=None)
+_marks: contextvars.ContextVar[dict[ReplicaSet, Position] | None] = contextvars.ContextVar(
+    "jadugar_replica_writes", default=None
 )
 
 
-def mark_write(replicas: ReplicaSet) -> None:
-    """Note that the calling context wrote through ``replicas``' primary (after commit)."""
+def mark_write(replicas: ReplicaSet, position: Position | None) -> None:
+    """Note that the calling context wrote through ``replicas``' primary: ``position``
+    read after the commit, on the same connection (``None``: to be asked later). Copy on
+    write: a task started later inherits the marks, and its own writes stay its."""
     marks = _marks.get()
-    if marks is None:
-        marks = WeakKeyDictionary()
-        _marks.set(marks)
-    mark = marks.get(replicas)
-    if mark is None:
-        mark = marks[replicas] = WriteMark()
-    mark.generation += 1
+    _marks.set({**(marks or {}), replicas: _UNRESOLVED if position is None else position})
 
 
-def write_mark(replicas: ReplicaSet) -> WriteMark | None:
-    """The calling context's writes through ``replicas``, ``None`` when it made none."""
+def written_position(replicas: ReplicaSet) -> Position | bool | None:
+    """The calling context's last write through ``replicas``: ``None`` when it made none,
+    ``True`` when the primary's position after it is still to be asked, else that."""
     marks = _marks.get()
-    return None if marks is None else marks.get(replicas)
+    position = None if marks is None else marks.get(replicas)
+    return True if position is _UNRESOLVED else position
+
+
+def resolve_write(replicas: ReplicaSet, position: Position) -> None:
+    """The primary's position read after the context's last write (it covers that write)."""
+    _marks.set({**(_marks.get() or {}), replicas: position})

@@ -24,7 +24,8 @@ class Probe:
     lag: float | None
 
 
-_PG_PRIMARY = "SELECT pg_current_wal_lsn()::text AS position"
+# insert, not write, position: past the commit record even under synchronous_commit=off
+_PG_PRIMARY = "SELECT pg_current_wal_insert_lsn()::text AS position"
 _PG_REPLICA_POSITION = (
     "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
     " ELSE pg_current_wal_lsn() END)::text AS position"
@@ -41,6 +42,7 @@ _PG_REPLICA = (
     " END)::float8 AS lag"
 )
 _MY_PRIMARY = "SELECT @@gtid_binlog_pos AS position"
+_MY_SESSION_WRITE = "SELECT @@last_gtid AS position"  # this connection's last transaction
 _MY_REPLICA_POSITION = "SELECT @@gtid_current_pos AS position"
 
 
@@ -60,6 +62,14 @@ async def primary_position(dialect: str, conn: DriverConnection) -> Position:
         return parse_lsn(_text(rows)) or ()
     rows = await conn.fetch(_MY_PRIMARY, (), PROBE_TIMEOUT)
     return parse_gtid(_text(rows)) or ()
+
+
+async def written_position(dialect: str, conn: DriverConnection) -> Position:
+    """Right after a commit on ``conn`` (a primary connection): a position covering it."""
+    _check(dialect)
+    if dialect == "postgres":
+        return await primary_position(dialect, conn)
+    return parse_gtid(_text(await conn.fetch(_MY_SESSION_WRITE, (), PROBE_TIMEOUT))) or ()
 
 
 async def replica_position(dialect: str, conn: DriverConnection) -> Position | None:

@@ -10,20 +10,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..dialects.base import ConnectParams, Driver, DriverConnection
 from ..errors import JadugarError
 from ..pool import ConnectionPool
-from . import probes
+from . import positions, probes
 from .consistency import Consistency, ReadOptions
-from .positions import Position, mark_write, write_mark
+from .positions import Position
 from .replica import Replica
 
 if TYPE_CHECKING:
     from ..manager import DatabaseManager
 
 logger = logging.getLogger("jadugar.replicas")
+T = TypeVar("T")
 
 PRIMARY = "primary"  # the ``target`` of a query event served by the primary
 
@@ -147,29 +148,41 @@ class ReplicaSet:
         return eligible
 
     # ---- read-your-writes -----------------------------------------------------------------
-    def note_write(self) -> None:
-        """The calling context wrote to the primary (after the commit)."""
-        mark_write(self)
+    async def note_write(self, conn: DriverConnection) -> None:
+        """The calling context committed a write on ``conn``, a primary connection still
+        held: remember the primary's position now (asked later if it cannot be read)."""
+        try:
+            position = await probes.written_position(self.dialect, conn)
+        except JadugarError:
+            position = None
+        positions.mark_write(self, position)
 
-    async def written_position(self) -> Position | bool | None:
-        """The primary position reads of this context must see: ``None`` when it wrote
-        nothing, ``False`` when it cannot be told (read the primary)."""
-        mark = write_mark(self)
-        if mark is None:
-            return None
-        for _ in range(3):
-            if mark.resolved == mark.generation:
-                return mark.position
-            generation = mark.generation
-            pool = self.manager.pool
-            conn = await pool.acquire()
-            try:
-                position = await probes.primary_position(self.dialect, conn)
-            finally:
-                await pool.release(conn)
-            if mark.generation == generation:  # no write since: it covers them all
-                mark.position, mark.resolved = position, generation
-        return False
+    def tracking(
+        self, call: Callable[[DriverConnection], Awaitable[T]]
+    ) -> Callable[[DriverConnection], Awaitable[T]]:
+        """``call`` (a write on a pooled primary connection), then ``note_write``."""
+
+        async def write(conn: DriverConnection) -> T:
+            result = await call(conn)
+            await self.note_write(conn)
+            return result
+
+        return write
+
+    async def written_position(self) -> Position | None:
+        """The primary position reads of this context must see (``None``: it wrote
+        nothing): asked of the primary after each write, on the first read that needs it."""
+        written = positions.written_position(self)
+        if written is not True:
+            return written or None
+        pool = self.manager.pool
+        conn = await pool.acquire()
+        try:
+            position = await probes.primary_position(self.dialect, conn)
+        finally:
+            await pool.release(conn)
+        positions.resolve_write(self, position)
+        return position
 
 
 def _connector(driver: Driver, params: ConnectParams) -> Callable[[], Awaitable[DriverConnection]]:

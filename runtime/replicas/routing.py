@@ -32,10 +32,7 @@ async def _serving(
         return None
     required: Position | None = None
     if level == "read_your_writes":
-        written = await replicas.written_position()
-        if written is False:
-            return None
-        required = written if isinstance(written, tuple) else None
+        required = await replicas.written_position()
     while True:
         candidates = replicas.candidates(level, read.max_lag, tried)
         if not candidates:

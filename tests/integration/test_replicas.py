@@ -1,0 +1,348 @@
+"""Read replicas (runtime/replicas): reads routed by consistency, writes always on the
+primary, read-your-writes never stale, bounded staleness, a replica failing and coming back.
+
+Two set-ups, both real:
+
+- a PostgreSQL streaming replica of the test server on 127.0.0.1:5433
+  (``replica_cluster``, see replica_cluster.py), slowed with ``recovery_min_apply_delay``
+  where a test needs a lagging replica; where a read ran is told by the server itself
+  (``inet_server_port()``) and by the ``target`` key of the ``query`` event;
+- the test server configured as its own replicas (PostgreSQL and MariaDB): the selection
+  logic on real pools, and a replica URL that refuses connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jadugar import ConfigurationError, DatabaseManager, DatabaseOptions, fn
+
+from ..engines import url
+from .replica_cluster import ReplicaCluster
+
+pytestmark = pytest.mark.asyncio
+
+CHECK = 0.1  # replica_check_interval of the managers here, seconds
+
+
+class Targets:
+    """Where each query ran, from the ``query`` event's ``target`` key."""
+
+    def __init__(self, db: DatabaseManager) -> None:
+        self.seen: list[str] = []
+        db.on("query", lambda event: self.seen.append(event["target"]))
+
+    def take(self) -> list[str]:
+        seen, self.seen = self.seen, []
+        return seen
+
+
+async def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+# ---- on a real PostgreSQL streaming replica ---------------------------------------------
+
+
+@pytest.fixture
+async def replicated(replica_cluster: ReplicaCluster) -> AsyncIterator[DatabaseManager]:
+    """A manager on the test server with the replica, and a table ``db.table_name`` made
+    on the primary and seen on the replica; the replica replays without delay again
+    afterwards."""
+    db = DatabaseManager(
+        url=replica_cluster.primary_url(),
+        replicas=[replica_cluster.url()],
+        default_consistency="eventual",
+        replica_check_interval=CHECK,
+    )
+    await db.connect()
+    table = f"jt_replicated_{uuid.uuid4().hex[:8]}"
+    await db.query.raw(
+        f"CREATE TABLE {table} (id SERIAL PRIMARY KEY, n INTEGER NOT NULL)"
+    ).execute()
+
+    async def replicated_table() -> bool:
+        rows = (
+            await db.query.raw("SELECT to_regclass($1) IS NOT NULL AS present", [table])
+            .options(consistency="eventual")
+            .all()
+        )
+        return bool(rows[0]["present"])
+
+    await wait_for(replicated_table, "the table to reach the replica")
+    db.table_name = table  # type: ignore[attr-defined]
+    try:
+        yield db
+    finally:
+        replica_cluster.set_apply_delay(0)
+        await db.query.raw(f"DROP TABLE IF EXISTS {table}").execute()
+        await db.disconnect()
+
+
+def where_ran(db: DatabaseManager) -> Any:
+    """The builder on the test table, selecting the port of the server that ran it."""
+    return db.query.table(db.table_name).select(  # type: ignore[attr-defined]
+        fn.raw("inet_server_port()").as_("port"), fn.raw("pg_is_in_recovery()").as_("standby")
+    )
+
+
+async def test_reads_route_by_consistency_and_writes_go_to_the_primary(
+    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+) -> None:
+    db = replicated
+    table = db.query.table(db.table_name)  # type: ignore[attr-defined]
+    targets = Targets(db)
+    await table.insert({"n": 1})
+    assert targets.take() == ["primary"]  # a write, whatever the default consistency
+    await wait_for(lambda: table.options(use_replica=True).count(), "the row on the replica")
+    targets.take()
+    replica, primary = replica_cluster.port, replica_cluster.primary_port
+
+    assert await where_ran(db).first() == {"port": replica, "standby": True}  # eventual
+    assert targets.take() == ["replicas[0]"]
+    assert (await where_ran(db).options(consistency="strong").first() or {})["port"] == primary
+    assert (await where_ran(db).options(use_replica=False).first() or {})["port"] == primary
+    assert (await where_ran(db).options(max_lag=60).first() or {})["port"] == replica
+    assert targets.take() == ["primary", "primary", "replicas[0]"]
+    async with db.transaction():  # reads in a transaction: on the primary
+        assert (await where_ran(db).first() or {})["port"] == primary
+    assert targets.take() == ["primary"]
+
+    # raw SQL: the primary unless its options ask for a replica; a write never leaves it
+    port = "SELECT inet_server_port() AS port"
+    assert (await db.query.raw(port).all())[0]["port"] == primary
+    assert (await db.query.raw(port).options(use_replica=True).all())[0]["port"] == replica
+    assert (await db.query.raw(port).options(consistency="eventual").all())[0]["port"] == replica
+    written = await (
+        db.query.raw(f"INSERT INTO {db.table_name} (n) VALUES (2) RETURNING n")  # type: ignore[attr-defined]
+        .options(consistency="eventual")
+        .execute()
+    )
+    assert written.rows == [{"n": 2}]
+    assert targets.take() == ["primary", "replicas[0]", "replicas[0]", "primary"]
+
+    # a stream reads on a replica too
+    streamed = [row async for row in where_ran(db).stream(batch_size=1)]
+    assert {row["port"] for row in streamed} <= {replica}
+    strong = [row async for row in where_ran(db).options(consistency="strong").stream()]
+    assert {row["port"] for row in strong} == {primary}
+
+    health = await db.health_check()
+    assert health.healthy and [r.name for r in health.replicas] == ["replicas[0]"]
+    assert health.replicas[0].healthy and health.replicas[0].lag_seconds is not None
+
+
+async def test_read_your_writes_is_never_stale_on_a_delayed_replica(
+    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+) -> None:
+    db = replicated
+    table = db.query.table(db.table_name)  # type: ignore[attr-defined]
+    replica_cluster.set_apply_delay(0.4)
+    targets = Targets(db)
+    stale_eventual = 0
+    for n in range(40):
+        await table.insert({"n": n})
+        row = await table.where({"n": n}).options(consistency="read_your_writes").first()
+        assert row is not None and row["n"] == n, f"read-your-writes missed write {n}"
+        if n % 8 == 0:  # the replica really is behind: an eventual read misses the row
+            eventual = await table.where({"n": n}).options(consistency="eventual").first()
+            stale_eventual += eventual is None
+    assert stale_eventual > 0
+    assert "primary" in targets.take()
+
+    # once the replica has replayed the writes, read-your-writes reads go to it
+    async def on_the_replica() -> bool:
+        targets.take()
+        rows = await table.options(consistency="read_your_writes").all()
+        assert len(rows) == 40
+        return targets.take() == ["replicas[0]"]
+
+    await wait_for(on_the_replica, "read-your-writes reads on the caught-up replica")
+
+    # a transaction's commit counts as a write too
+    async with db.transaction() as tx:
+        await tx.table(db.table_name).insert({"n": 1000})  # type: ignore[attr-defined]
+    row = await table.where({"n": 1000}).options(consistency="read_your_writes").first()
+    assert row is not None
+
+
+async def test_read_your_writes_follows_the_context(
+    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+) -> None:
+    """Another task that did not write reads from the replica; the writer's task does not."""
+    db = replicated
+    table = db.query.table(db.table_name).options(consistency="read_your_writes")  # type: ignore[attr-defined]
+    replica_cluster.set_apply_delay(2)
+    targets = Targets(db)
+
+    async def other_task() -> list[str]:
+        await table.count()
+        return targets.take()
+
+    assert await asyncio.create_task(other_task()) == ["replicas[0]"]
+
+    async def writer() -> None:
+        await table.insert({"n": 7})
+        targets.take()
+        assert await table.where({"n": 7}).first() is not None
+        assert targets.take() == ["primary"]
+
+    await asyncio.create_task(writer())
+    assert await asyncio.create_task(other_task()) == ["replicas[0]"]
+
+
+async def test_bounded_staleness_respects_the_max_lag(
+    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+) -> None:
+    db = replicated
+    table = db.query.table(db.table_name)  # type: ignore[attr-defined]
+    replica_cluster.set_apply_delay(3)
+    await table.insert({"n": 1})
+    await asyncio.sleep(0.8)  # the write waits on the replica: its lag grows past 0.5 s
+    health = await db.health_check()
+    lag = health.replicas[0].lag_seconds
+    assert lag is not None and lag >= 0.5, health.replicas[0]
+    targets = Targets(db)
+    tight = await table.options(consistency="bounded_staleness", max_lag=0.3).all()
+    assert [r["n"] for r in tight] == [1]  # served by the primary: the replica is too far
+    loose = await table.options(consistency="bounded_staleness", max_lag=60).all()
+    assert loose == []  # the replica, which has not replayed the insert yet
+    assert targets.take() == ["primary", "replicas[0]"]
+
+    async def caught_up() -> bool:
+        status = (await db.health_check()).replicas[0]
+        return status.lag_seconds == 0
+
+    await wait_for(caught_up, "the replica to catch up")
+    rows = await table.options(max_lag=0.5).all()
+    assert [r["n"] for r in rows] == [1]
+    assert targets.take()[-1] == "replicas[0]"
+
+
+async def test_a_stopped_replica_leaves_the_rotation_and_comes_back(
+    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+) -> None:
+    db = replicated
+    table = db.query.table(db.table_name)  # type: ignore[attr-defined]
+    await table.insert_many([{"n": n} for n in range(5)])
+    changes: list[tuple[str, str]] = []
+    db.on("replica:down", lambda e: changes.append(("down", e["target"])))
+    db.on("replica:up", lambda e: changes.append(("up", e["target"])))
+    await wait_for(lambda: table.options(consistency="eventual").count(), "rows on replica")
+    targets = Targets(db)
+
+    reads = 0
+    stopper = asyncio.create_task(asyncio.to_thread(replica_cluster.stop))
+    try:
+        while not stopper.done() or reads < 20:  # reads all along, before and after the stop
+            assert await table.options(consistency="eventual").count() == 5
+            reads += 1
+        await stopper
+        for _ in range(10):
+            assert await table.options(consistency="eventual").count() == 5
+        assert targets.take()[-10:] == ["primary"] * 10
+        health = await db.health_check()
+        assert health.healthy  # the primary is fine
+        assert not health.replicas[0].healthy and health.replicas[0].error
+        assert ("down", "replicas[0]") in changes
+    finally:
+        if not stopper.done():
+            await stopper
+        await asyncio.to_thread(replica_cluster.start)
+
+    async def back() -> bool:
+        await table.options(consistency="eventual").count()
+        return targets.take() == ["replicas[0]"]
+
+    await wait_for(back, "the replica back in rotation")
+    assert (await db.health_check()).replicas[0].healthy
+    assert changes[-1] == ("up", "replicas[0]")
+
+
+# ---- the test server as its own replicas: selection on real pools ------------------------
+
+
+@pytest.fixture
+async def self_replicated(engine: str, tmp_path: Path) -> AsyncIterator[DatabaseManager]:
+    """The test server with itself given twice as a replica, reads eventual."""
+    server = url(engine, tmp_path)
+    db = DatabaseManager(
+        url=server,
+        replicas=[server, server],
+        default_consistency="eventual",
+        replica_check_interval=CHECK,
+    )
+    await db.connect()
+    try:
+        yield db
+    finally:
+        await db.disconnect()
+
+
+@pytest.mark.engines("postgres", "mysql")
+async def test_replicas_take_turns_and_the_least_busy_serves(
+    self_replicated: DatabaseManager,
+) -> None:
+    db = self_replicated
+    targets = Targets(db)
+    for _ in range(6):
+        await db.query.raw("SELECT 1 AS one").options(use_replica=True).all()
+    assert targets.take() == ["replicas[0]", "replicas[1]"] * 3
+
+    # a stream holds its replica's connection: the other one serves meanwhile
+    items = db.query.raw("SELECT 1 AS one UNION ALL SELECT 2 AS one")
+    assert await items.all()  # the primary: raw SQL without options
+    busy = db.query.table("information_schema.tables").select("table_name")
+    async with aclosing(busy.stream(batch_size=1)) as rows:
+        await anext(rows)
+        targets.take()
+        for _ in range(4):
+            await db.query.raw("SELECT 1 AS one").options(use_replica=True).all()
+        assert len(set(targets.take())) == 1  # always the idle one
+
+
+@pytest.mark.engines("postgres", "mysql")
+async def test_a_replica_that_refuses_connections_is_skipped(engine: str, tmp_path: Path) -> None:
+    server = url(engine, tmp_path)
+    dead = server.replace(server.split("@", 1)[1].split("/", 1)[0], "127.0.0.1:1")
+    db = DatabaseManager(
+        url=server, replicas=[dead, server], default_consistency="eventual", connect_timeout=2
+    )
+    await db.connect()  # a replica that is down does not stop connect()
+    try:
+        targets = Targets(db)
+        for _ in range(4):
+            assert await db.query.raw("SELECT 1 AS one").options(use_replica=True).all()
+        assert targets.take() == ["replicas[1]"] * 4
+        health = await db.health_check()
+        assert [r.healthy for r in health.replicas] == [False, True]
+        assert health.replicas[0].error and "127.0.0.1:1" not in str(health.replicas[1].error)
+        # read-your-writes on a replica that is the primary itself: always caught up
+        await db.query.raw("CREATE TEMPORARY TABLE IF NOT EXISTS jt_noop (x INTEGER)").execute()
+        rows = await db.query.raw("SELECT 2 AS two").options(consistency="read_your_writes").all()
+        assert rows == [{"two": 2}]
+        assert targets.take()[-1] == "replicas[1]"
+    finally:
+        await db.disconnect()
+
+
+async def test_sqlite_and_consistency_names_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="SQLite"):
+        DatabaseOptions(url=f"sqlite:///{tmp_path / 'a.db'}", replicas=[f"sqlite:///{tmp_path}"])
+    db = DatabaseManager(url=f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(ValueError, match="read_your_writes"):
+        db.query.table("t").options(consistency="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_lag"):
+        db.query.table("t").options(max_lag=-1)
