@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from ..dialects.base import ConnectParams, Driver, DriverConnection
-from ..errors import JadugarError
+from ..errors import JadugarError, PoolTimeoutError
 from ..pool import ConnectionPool
 from . import positions, probes
 from .consistency import Consistency, ReadOptions
@@ -92,20 +92,29 @@ class ReplicaSet:
 
     async def check(self, replica: Replica) -> None:
         """Probe one replica: position, lag, latency, version; up or down accordingly."""
+        pool = replica.pool
+        try:
+            conn = await pool.acquire(probes.PROBE_TIMEOUT)
+        except PoolTimeoutError as exc:
+            status = pool.get_status()
+            if status.in_use < status.max:  # not busy: connecting to it takes too long
+                self.take_out(replica, exc)
+            return  # else busy serving reads, so alive: look again next time
+        except (JadugarError, OSError) as exc:
+            self.take_out(replica, exc)
+            return
         started = time.perf_counter()
         try:
             async with asyncio.timeout(probes.PROBE_TIMEOUT):
-                conn = await replica.pool.acquire(probes.PROBE_TIMEOUT)
-                try:
-                    probe = await probes.probe_replica(self.dialect, conn)
-                    replica.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-                    if replica.server_version is None:
-                        replica.server_version = await conn.server_version()
-                finally:
-                    await replica.pool.release(conn)
+                probe = await probes.probe_replica(self.dialect, conn)
+                replica.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+                if replica.server_version is None:
+                    replica.server_version = await conn.server_version()
         except (JadugarError, TimeoutError, OSError) as exc:
             self.take_out(replica, exc)
             return
+        finally:
+            await pool.release(conn)
         if replica.came_up(probe.lag, probe.position):
             self._emit("replica:up", replica)
         if not replica.in_rotation(self.max_replica_lag):

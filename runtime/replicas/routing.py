@@ -13,7 +13,13 @@ from contextlib import aclosing
 from typing import Any
 
 from ..dialects.base import DriverConnection
-from ..errors import DatabaseConnectionError, JadugarError, PoolTimeoutError, QueryError
+from ..errors import (
+    DatabaseConnectionError,
+    JadugarError,
+    PoolTimeoutError,
+    QueryError,
+    SerializationError,
+)
 from . import probes
 from .consistency import ReadOptions
 from .positions import Position
@@ -43,9 +49,11 @@ async def _serving(
         tried.append(replica)
         try:
             conn = await replica.pool.acquire()
-        except (DatabaseConnectionError, PoolTimeoutError) as exc:
+        except DatabaseConnectionError as exc:
             replicas.take_out(replica, exc)
             continue
+        except PoolTimeoutError:
+            continue  # busy, not down: the next replica, or the primary
         if required is None or replica.has_replayed(required):
             return replica, conn
         try:  # not known to have it yet: ask the replica itself
@@ -84,6 +92,9 @@ async def fetch_on_replica(
         except DatabaseConnectionError as exc:
             replicas.take_out(replica, exc)
             continue
+        except SerializationError:
+            # a hot standby cancels a read that conflicts with replay: the primary has it
+            return None
         except JadugarError as exc:
             if isinstance(exc, QueryError) and exc.sql is None:
                 exc.sql = sql
