@@ -9,7 +9,8 @@
 - ``engine_sql``: the few statements that cannot be portable (a slow statement, the
   server's list of running statements).
 - ``replica_cluster``: a PostgreSQL streaming replica of the test server on 127.0.0.1:5433,
-  once per session (replica_cluster.py).
+  once per session (replica_cluster.py); ``mariadb_replica``: a temporary MariaDB primary
+  (3308) and its replica (3307), once per session (mariadb_replica.py).
 
 This file is the only place that knows engine names: tests branch on
 ``db.dialect.capabilities`` or on the data these fixtures hand them.
@@ -30,6 +31,7 @@ import pytest
 from jadugar import DatabaseManager
 
 from ..engines import selected_engines, url
+from .mariadb_replica import MariaDBReplica, session_mariadb_replica
 from .replica_cluster import ReplicaCluster, session_replica
 
 MakeDb = Callable[..., Awaitable[DatabaseManager]]
@@ -261,3 +263,10 @@ def replica_cluster() -> Iterator[ReplicaCluster]:
     """A PostgreSQL streaming replica of the test server on 127.0.0.1:5433, started once per
     session (replica_cluster.py); skipped, or failed under ``CI=true``, when impossible."""
     yield from session_replica()
+
+
+@pytest.fixture(scope="session")
+def mariadb_replica() -> Iterator[MariaDBReplica]:
+    """A temporary MariaDB primary on 127.0.0.1:3308 (binary log on) and its replica on
+    3307, started once per session (mariadb_replica.py)."""
+    yield from session_mariadb_replica()

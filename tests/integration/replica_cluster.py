@@ -120,6 +120,7 @@ class ReplicaCluster:
     root: Path
     port: int
     primary_port: int
+    port_sql: str = "inet_server_port()"  # the serving server's port, in a SELECT
 
     @property
     def data(self) -> Path:

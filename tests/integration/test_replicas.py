@@ -3,10 +3,12 @@ primary, read-your-writes never stale, bounded staleness, a replica failing and 
 
 Two set-ups, both real:
 
-- a PostgreSQL streaming replica of the test server on 127.0.0.1:5433
-  (``replica_cluster``, see replica_cluster.py), slowed with ``recovery_min_apply_delay``
-  where a test needs a lagging replica; where a read ran is told by the server itself
-  (``inet_server_port()``) and by the ``target`` key of the ``query`` event;
+- a primary and a streaming replica: PostgreSQL (the test server and a replica on
+  127.0.0.1:5433, ``replica_cluster``, see cluster.py) and MariaDB (a temporary
+  primary on 3308 with its replica on 3307, ``mariadb_replica``, see mariadb_replica.py),
+  slowed (``recovery_min_apply_delay``, ``MASTER_DELAY``) where a test needs a lagging
+  replica; where a read ran is told by the server itself (its port) and by the ``target``
+  key of the ``query`` event;
 - the test server configured as its own replicas (PostgreSQL and MariaDB): the selection
   logic on real pools, and a replica URL that refuses connections.
 """
@@ -23,10 +25,13 @@ from typing import Any
 
 import pytest
 
-from jadugar import ConfigurationError, DatabaseManager, DatabaseOptions, fn
+from jadugar import ConfigurationError, DatabaseManager, DatabaseOptions, QueryError, fn
 
-from ..engines import url
+from ..engines import selected_engines, url
+from .mariadb_replica import MariaDBReplica
 from .replica_cluster import ReplicaCluster
+
+Cluster = ReplicaCluster | MariaDBReplica
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,17 +58,37 @@ async def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -
         await asyncio.sleep(0.05)
 
 
-# ---- on a real PostgreSQL streaming replica ---------------------------------------------
+async def set_delay(db: DatabaseManager, cluster: Cluster, seconds: float) -> None:
+    """Slow the replica down (MariaDB restarts replication for it), then wait until it is
+    in rotation again."""
+    cluster.set_apply_delay(seconds)
+
+    async def in_rotation() -> bool:
+        return all(r.healthy for r in (await db.health_check()).replicas)
+
+    await wait_for(in_rotation, "the replica back in rotation")
+
+
+# ---- on a real streaming replica -------------------------------------------------------
+
+_CLUSTERS = {"postgres": "replica_cluster", "mysql": "mariadb_replica"}
+
+
+@pytest.fixture(params=[e for e in selected_engines() if e in _CLUSTERS])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    """A primary and its replica: PostgreSQL, MariaDB."""
+    found: Cluster = request.getfixturevalue(_CLUSTERS[request.param])
+    return found
 
 
 @pytest.fixture
-async def replicated(replica_cluster: ReplicaCluster) -> AsyncIterator[DatabaseManager]:
+async def replicated(cluster: Cluster) -> AsyncIterator[DatabaseManager]:
     """A manager on the test server with the replica, and a table ``db.table_name`` made
     on the primary and seen on the replica; the replica replays without delay again
     afterwards."""
     db = DatabaseManager(
-        url=replica_cluster.primary_url(),
-        replicas=[replica_cluster.url()],
+        url=cluster.primary_url(),
+        replicas=[cluster.url()],
         default_consistency="eventual",
         replica_check_interval=CHECK,
     )
@@ -74,19 +99,19 @@ async def replicated(replica_cluster: ReplicaCluster) -> AsyncIterator[DatabaseM
     ).execute()
 
     async def replicated_table() -> bool:
-        rows = (
-            await db.query.raw("SELECT to_regclass($1) IS NOT NULL AS present", [table])
-            .options(consistency="eventual")
-            .all()
-        )
-        return bool(rows[0]["present"])
+        try:
+            await db.query.table(table).options(consistency="eventual").count()
+        except QueryError:
+            return False
+        return True
 
     await wait_for(replicated_table, "the table to reach the replica")
     db.table_name = table  # type: ignore[attr-defined]
+    db.port_sql = cluster.port_sql  # type: ignore[attr-defined]
     try:
         yield db
     finally:
-        replica_cluster.set_apply_delay(0)
+        cluster.set_apply_delay(0)
         await db.query.raw(f"DROP TABLE IF EXISTS {table}").execute()
         await db.disconnect()
 
@@ -94,12 +119,12 @@ async def replicated(replica_cluster: ReplicaCluster) -> AsyncIterator[DatabaseM
 def where_ran(db: DatabaseManager) -> Any:
     """The builder on the test table, selecting the port of the server that ran it."""
     return db.query.table(db.table_name).select(  # type: ignore[attr-defined]
-        fn.raw("inet_server_port()").as_("port"), fn.raw("pg_is_in_recovery()").as_("standby")
+        fn.raw(db.port_sql).as_("port")  # type: ignore[attr-defined]
     )
 
 
 async def test_reads_route_by_consistency_and_writes_go_to_the_primary(
-    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+    replicated: DatabaseManager, cluster: Cluster
 ) -> None:
     db = replicated
     table = db.query.table(db.table_name)  # type: ignore[attr-defined]
@@ -108,9 +133,9 @@ async def test_reads_route_by_consistency_and_writes_go_to_the_primary(
     assert targets.take() == ["primary"]  # a write, whatever the default consistency
     await wait_for(lambda: table.options(use_replica=True).count(), "the row on the replica")
     targets.take()
-    replica, primary = replica_cluster.port, replica_cluster.primary_port
+    replica, primary = cluster.port, cluster.primary_port
 
-    assert await where_ran(db).first() == {"port": replica, "standby": True}  # eventual
+    assert await where_ran(db).first() == {"port": replica}  # eventual
     assert targets.take() == ["replicas[0]"]
     assert (await where_ran(db).options(consistency="strong").first() or {})["port"] == primary
     assert (await where_ran(db).options(use_replica=False).first() or {})["port"] == primary
@@ -121,7 +146,7 @@ async def test_reads_route_by_consistency_and_writes_go_to_the_primary(
     assert targets.take() == ["primary"]
 
     # raw SQL: the primary unless its options ask for a replica; a write never leaves it
-    port = "SELECT inet_server_port() AS port"
+    port = f"SELECT {db.port_sql} AS port"  # type: ignore[attr-defined]
     assert (await db.query.raw(port).all())[0]["port"] == primary
     assert (await db.query.raw(port).options(use_replica=True).all())[0]["port"] == replica
     assert (await db.query.raw(port).options(consistency="eventual").all())[0]["port"] == replica
@@ -145,11 +170,11 @@ async def test_reads_route_by_consistency_and_writes_go_to_the_primary(
 
 
 async def test_read_your_writes_is_never_stale_on_a_delayed_replica(
-    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+    replicated: DatabaseManager, cluster: Cluster
 ) -> None:
     db = replicated
     table = db.query.table(db.table_name)  # type: ignore[attr-defined]
-    replica_cluster.set_apply_delay(0.4)
+    await set_delay(db, cluster, 0.4)
     targets = Targets(db)
     stale_eventual = 0
     for n in range(40):
@@ -179,12 +204,12 @@ async def test_read_your_writes_is_never_stale_on_a_delayed_replica(
 
 
 async def test_read_your_writes_follows_the_context(
-    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+    replicated: DatabaseManager, cluster: Cluster
 ) -> None:
     """Another task that did not write reads from the replica; the writer's task does not."""
     db = replicated
     table = db.query.table(db.table_name).options(consistency="read_your_writes")  # type: ignore[attr-defined]
-    replica_cluster.set_apply_delay(2)
+    await set_delay(db, cluster, 2)
     targets = Targets(db)
 
     async def other_task() -> list[str]:
@@ -204,16 +229,18 @@ async def test_read_your_writes_follows_the_context(
 
 
 async def test_bounded_staleness_respects_the_max_lag(
-    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+    replicated: DatabaseManager, cluster: Cluster
 ) -> None:
     db = replicated
     table = db.query.table(db.table_name)  # type: ignore[attr-defined]
-    replica_cluster.set_apply_delay(3)
+    await set_delay(db, cluster, 3)
     await table.insert({"n": 1})
-    await asyncio.sleep(0.8)  # the write waits on the replica: its lag grows past 0.5 s
-    health = await db.health_check()
-    lag = health.replicas[0].lag_seconds
-    assert lag is not None and lag >= 0.5, health.replicas[0]
+
+    async def lagging() -> bool:  # the write waits on the replica: its lag grows
+        lag = (await db.health_check()).replicas[0].lag_seconds
+        return lag is not None and lag >= 0.5
+
+    await wait_for(lagging, "the replica to lag", timeout=2.5)
     targets = Targets(db)
     tight = await table.options(consistency="bounded_staleness", max_lag=0.3).all()
     assert [r["n"] for r in tight] == [1]  # served by the primary: the replica is too far
@@ -221,18 +248,21 @@ async def test_bounded_staleness_respects_the_max_lag(
     assert loose == []  # the replica, which has not replayed the insert yet
     assert targets.take() == ["primary", "replicas[0]"]
 
+    cluster.set_apply_delay(0)  # (other tests write to the shared server meanwhile)
+
     async def caught_up() -> bool:
-        status = (await db.health_check()).replicas[0]
-        return status.lag_seconds == 0
+        lag = (await db.health_check()).replicas[0].lag_seconds
+        replayed = await table.options(consistency="eventual").count() == 1
+        return replayed and lag is not None and lag < 0.5
 
     await wait_for(caught_up, "the replica to catch up")
-    rows = await table.options(max_lag=0.5).all()
+    rows = await table.options(max_lag=1).all()
     assert [r["n"] for r in rows] == [1]
     assert targets.take()[-1] == "replicas[0]"
 
 
 async def test_a_stopped_replica_leaves_the_rotation_and_comes_back(
-    replicated: DatabaseManager, replica_cluster: ReplicaCluster
+    replicated: DatabaseManager, cluster: Cluster
 ) -> None:
     db = replicated
     table = db.query.table(db.table_name)  # type: ignore[attr-defined]
@@ -244,7 +274,7 @@ async def test_a_stopped_replica_leaves_the_rotation_and_comes_back(
     targets = Targets(db)
 
     reads = 0
-    stopper = asyncio.create_task(asyncio.to_thread(replica_cluster.stop))
+    stopper = asyncio.create_task(asyncio.to_thread(cluster.stop))
     try:
         while not stopper.done() or reads < 20:  # reads all along, before and after the stop
             assert await table.options(consistency="eventual").count() == 5
@@ -260,7 +290,7 @@ async def test_a_stopped_replica_leaves_the_rotation_and_comes_back(
     finally:
         if not stopper.done():
             await stopper
-        await asyncio.to_thread(replica_cluster.start)
+        await asyncio.to_thread(cluster.start)
 
     async def back() -> bool:
         await table.options(consistency="eventual").count()
