@@ -24,8 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blog import User
 
-from jadugar import ConfigurationError, DatabaseManager, DatabaseOptions, QueryError, fn
+from jadugar import (
+    ConfigurationError,
+    DatabaseManager,
+    DatabaseOptions,
+    MigrationOptions,
+    QueryError,
+    fn,
+)
+from jadugar.migrations import MigrationManager
 
 from ..engines import selected_engines, url
 from .mariadb_replica import MariaDBReplica
@@ -299,6 +308,41 @@ async def test_a_stopped_replica_leaves_the_rotation_and_comes_back(
     await wait_for(back, "the replica back in rotation")
     assert (await db.health_check()).replicas[0].healthy
     assert changes[-1] == ("up", "replicas[0]")
+
+
+async def test_model_queries_take_the_same_options(mariadb_replica: MariaDBReplica) -> None:
+    """The generated models' queries route as the builder's. On the temporary MariaDB pair
+    only: the blog's tables have fixed names, which the shared servers must not see twice."""
+    cluster = mariadb_replica
+    db = DatabaseManager(
+        url=cluster.primary_url(),
+        replicas=[cluster.url()],
+        default_consistency="eventual",
+        replica_check_interval=CHECK,
+    )
+    await db.connect()
+    history = MigrationOptions(
+        directory=str(Path(__file__).resolve().parents[2] / "generated" / "migrations"),
+        table_name="jm_replicas",
+    )
+    migrations = MigrationManager(history, db)
+    await migrations.migrate()
+    try:
+        await User.create(name="Ada", email="ada@example.com", password_hash="x" * 20)
+        await wait_for(
+            lambda: User.query().options(consistency="eventual").exists(), "the user on the replica"
+        )
+        targets = Targets(db)
+        users = await User.query().options(consistency="eventual")
+        assert [u.name for u in users] == ["Ada"]
+        assert targets.take() == ["replicas[0]"]
+        assert await User.query().options(use_replica=False).count() == 1
+        assert await User.query().options(consistency="strong", timeout=5).first() is not None
+        assert targets.take() == ["primary", "primary"]
+    finally:
+        await migrations.reset()
+        await db.query.raw("DROP TABLE IF EXISTS jm_replicas").execute()
+        await db.disconnect()
 
 
 # ---- the test server as its own replicas: selection on real pools ------------------------
