@@ -32,6 +32,7 @@ from .dialects.base import ConnectParams
 from .encryption.keys import check_key_id, check_keys, key_bytes, split_keys
 from .errors import ConfigurationError
 from .masking import SecretUrl, _mask_urls_in, _url_secrets, mask_url, redact
+from .replicas.consistency import Consistency
 from .urls import (
     _EXAMPLE_URLS,
     _SSL_MODE_HELP,
@@ -388,6 +389,9 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_SQLITE_BUSY_TIMEOUT": EnvVar("sqlite_busy_timeout", "seconds SQLite waits for a lock"),
     "JADUGAR_REPLICAS": EnvVar("replicas", "read replica URLs, comma separated"),
     "JADUGAR_READ_ONLY": EnvVar("read_only", "true: refuse every write on the client (ReadOnlyError) and open read-only sessions"),
+    "JADUGAR_DEFAULT_CONSISTENCY": EnvVar("default_consistency", "reads with replicas: strong, eventual, read_your_writes or bounded_staleness"),
+    "JADUGAR_MAX_REPLICA_LAG": EnvVar("max_replica_lag", "seconds of lag past which a replica leaves the rotation"),
+    "JADUGAR_REPLICA_CHECK_INTERVAL": EnvVar("replica_check_interval", "seconds between replica health and lag checks"),
     "JADUGAR_POOL_MIN": EnvVar("pool.min", "connections kept open when idle"),
     "JADUGAR_POOL_MAX": EnvVar("pool.max", "most connections open at once"),
     "JADUGAR_POOL_IDLE_TIMEOUT": EnvVar("pool.idle_timeout", "seconds an idle connection above min is kept"),
@@ -445,6 +449,9 @@ class DatabaseOptions(_Options):
     migrations: MigrationOptions = Field(default_factory=MigrationOptions)
     cache: CacheOptions = Field(default_factory=CacheOptions)
     replicas: list[SecretUrl] = Field(default_factory=list)
+    default_consistency: Consistency = "read_your_writes"
+    max_replica_lag: float = Field(default=30.0, ge=0)
+    replica_check_interval: float = Field(default=1.0, gt=0)
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
     connect_timeout: float = Field(default=10.0, gt=0)
@@ -472,6 +479,9 @@ class DatabaseOptions(_Options):
             migrations: MigrationOptions | Mapping[str, Any] = ...,
             cache: CacheOptions | Mapping[str, Any] = ...,
             replicas: Sequence[str | SecretUrl | SecretStr] = ...,
+            default_consistency: Consistency = "read_your_writes",
+            max_replica_lag: float = 30.0,
+            replica_check_interval: float = 1.0,
             statement_cache: bool = True,
             sqlite_busy_timeout: float = 5.0,
             connect_timeout: float = 10.0,
@@ -511,6 +521,11 @@ class DatabaseOptions(_Options):
                 f"engine: engine={self.engine!r} does not match the {parsed.engine} URL "
                 f"{self.url_masked!r}; drop engine= or fix the URL",
                 field="engine",
+            )
+        if self.replicas and self.engine == "sqlite":
+            raise ConfigurationError(
+                "replicas: SQLite is a file, it has no read replicas; remove replicas",
+                field="replicas",
             )
         for index, replica in enumerate(self.replicas):
             where = f"replicas[{index}]"

@@ -17,6 +17,8 @@ from .errors import DatabaseConnectionError, JadugarError, QueryError, Transacti
 from .query import tree
 from .query.compiler import CompiledQuery
 from .query.result import QueryResult
+from .replicas.consistency import ReadOptions, is_read_statement
+from .replicas.routing import fetch_on_replica, stream_on_replica
 
 if TYPE_CHECKING:
     from .manager import DatabaseManager
@@ -79,6 +81,8 @@ class Session:
                 async with tx.lock:
                     result = await call(tx.connection)
             else:
+                if not retry_safe and manager.replica_set is not None:
+                    call = manager.replica_set.tracking(call)  # for read-your-writes
                 result = await self._on_pool(call, retry_safe, attempts_made)
         except JadugarError as exc:
             if isinstance(exc, QueryError) and exc.sql is None:
@@ -95,6 +99,7 @@ class Session:
                     "params": compiled.params,
                     "duration": time.perf_counter() - started,
                     "row_count": count,
+                    "target": "primary",
                 },
             )
         return result
@@ -124,45 +129,50 @@ class Session:
             finally:
                 await pool.release(conn)
 
-    def fetch(self, compiled: CompiledQuery, timeout: float | None) -> Awaitable[list[Row]]:
-        return self.fetch_sql(compiled.sql, compiled.params, timeout)
+    def fetch(
+        self, compiled: CompiledQuery, timeout: float | None, read: ReadOptions | None = None
+    ) -> Awaitable[list[Row]]:
+        return self.fetch_sql(compiled.sql, compiled.params, timeout, read)
 
     async def fetch_sql(
-        self, sql: str, params: tuple[Any, ...], timeout: float | None
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        timeout: float | None,
+        read: ReadOptions | None = None,
     ) -> list[Row]:
+        """Rows of ``sql``. ``read``: a builder read that may run on a replica (routed by
+        its consistency when replicas are configured); ``None``: the primary."""
         manager = self.manager
         if timeout is None:
             timeout = manager.default_timeout
         pool = manager._pool
         attempts_made = 0
-        if (
-            pool is not None
-            and self.pinned is None
-            and current_transaction.get() is None
-            and not manager.events.observes_queries
-            and manager.options.session_variables is None
-        ):
-            # hot path: no transaction, nobody listening: one pooled call; a lost
-            # connection falls through to _run, which retries (RetryOptions)
-            conn = await pool.acquire()
-            try:
-                return await conn.fetch(sql, params, timeout)
-            except DatabaseConnectionError as exc:
-                retry = manager.options.retry_options
-                if retry.attempts <= 1:
+        if pool is not None and self.pinned is None and current_transaction.get() is None:
+            if manager.replica_set is not None:  # the one check when there are none
+                return await self._fetch_routed(sql, params, timeout, read)
+            if not manager.events.observes_queries and manager.options.session_variables is None:
+                # hot path: no transaction, nobody listening: one pooled call; a lost
+                # connection falls through to _run, which retries (RetryOptions)
+                conn = await pool.acquire()
+                try:
+                    return await conn.fetch(sql, params, timeout)
+                except DatabaseConnectionError as exc:
+                    retry = manager.options.retry_options
+                    if retry.attempts <= 1:
+                        raise
+                    attempts_made = 1
+                    if manager.events.has("retry"):
+                        manager.events.emit("retry", {"attempt": 1, "error": exc})
+                except QueryError as exc:
+                    if exc.sql is None:
+                        exc.sql = sql
                     raise
-                attempts_made = 1
-                if manager.events.has("retry"):
-                    manager.events.emit("retry", {"attempt": 1, "error": exc})
-            except QueryError as exc:
-                if exc.sql is None:
-                    exc.sql = sql
-                raise
-            finally:
-                reset = pool.release_nowait(conn)  # no coroutine unless it must roll back
-                if reset is not None:
-                    await asyncio.shield(reset)
-            await asyncio.sleep(manager.options.retry_options.delay(1))
+                finally:
+                    reset = pool.release_nowait(conn)  # no coroutine unless it must roll back
+                    if reset is not None:
+                        await asyncio.shield(reset)
+                await asyncio.sleep(manager.options.retry_options.delay(1))
 
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
@@ -170,6 +180,28 @@ class Session:
         return await self._run(
             CompiledQuery(sql, params), timeout, call, retry_safe=True, attempts_made=attempts_made
         )
+
+    async def _fetch_routed(
+        self, sql: str, params: tuple[Any, ...], timeout: float | None, read: ReadOptions | None
+    ) -> list[Row]:
+        """A read where its consistency allows, on a replica or else the primary."""
+        replicas = self.manager.replica_set
+        assert replicas is not None
+        # session variables (row-level security) are set on the primary's transactions
+        # only: such reads stay there
+        if read is not None and self.manager.options.session_variables is None:
+            rows = await fetch_on_replica(replicas, sql, params, timeout, read)
+            if rows is not None:
+                return rows
+
+        def call(conn: DriverConnection) -> Awaitable[list[Row]]:
+            return conn.fetch(sql, params, timeout)
+
+        if read is None and not is_read_statement(sql):
+            # raw SQL on the primary, maybe a write (RETURNING): tracked, never retried
+            compiled = CompiledQuery(sql, params)
+            return await self._run(compiled, timeout, replicas.tracking(call), retry_safe=False)
+        return await self._run(CompiledQuery(sql, params), timeout, call, retry_safe=True)
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
         sql, params = compiled.sql, compiled.params
@@ -233,10 +265,15 @@ class Session:
         return QueryResult(out_rows, total, ids)
 
     async def stream(
-        self, compiled: CompiledQuery, batch_size: int, timeout: float | None
+        self,
+        compiled: CompiledQuery,
+        batch_size: int,
+        timeout: float | None,
+        read: ReadOptions | None = None,
     ) -> AsyncGenerator[list[Row], None]:
         """Batches from a server-side cursor. Outside a transaction the stream holds its own
-        pooled connection in a read-only transaction (not the task's current one)."""
+        pooled connection in a read-only transaction (not the task's current one), on a
+        replica when ``read`` allows it."""
         if batch_size < 1:
             raise ValueError("stream() batch_size must be at least 1")
         if timeout is None:
@@ -255,6 +292,18 @@ class Session:
                 finally:
                     tx.streaming = None
             return
+        replicas = self.manager.replica_set
+        if (
+            replicas is not None
+            and read is not None
+            and self.manager.options.session_variables is None
+        ):
+            batches = await stream_on_replica(replicas, sql, params, batch_size, timeout, read)
+            if batches is not None:
+                async with aclosing(batches) as it:
+                    async for batch in it:
+                        yield batch
+                return
         pool = self.manager.pool
         compiler = self.compiler
         conn = await pool.acquire()

@@ -24,6 +24,8 @@ EventName = Literal[
     "pool:release",
     "migration:applied",
     "migration:rolledback",
+    "replica:down",
+    "replica:up",
 ]
 EVENTS: frozenset[str] = frozenset(EventName.__args__)  # type: ignore[attr-defined]
 Handler = Callable[..., Any]

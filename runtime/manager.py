@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .dialects.mongodb.driver import MongoConnection
     from .dialects.mongodb.schema import MongoSchemaBuilder
     from .migrations.runner import MigrationRun
+    from .replicas.replica_set import ReplicaSet
 
 T = TypeVar("T")
 
@@ -47,6 +48,8 @@ class HealthStatus(BaseModel):
     pool: PoolStatus | None = None
     error: str | None = None
     replicas: list[HealthStatus] = []
+    name: str | None = None  # a replica's: "replicas[0]", ...
+    lag_seconds: float | None = None  # a replica's replication lag
 
 
 class DatabaseManager:
@@ -84,6 +87,8 @@ class DatabaseManager:
         self._pool: ConnectionPool[DriverConnection] | None = None
         self._document: MongoConnection | None = None
         self.query_cache = QueryCache(options.url_masked, options.cache, cache_backend)
+        # the read replicas once connected (runtime/replicas); None without replicas
+        self.replica_set: ReplicaSet | None = None
         self._session = Session(self)
         self.query = QueryBuilder(self._session)
 
@@ -184,6 +189,18 @@ class DatabaseManager:
             self._wire_pool_events(pool)
         await pool.open()
         self._pool = pool
+        if self.options.replicas:
+            from .replicas.replica_set import ReplicaSet
+
+            replicas = ReplicaSet(self)
+            try:
+                await replicas.open()
+            except BaseException:
+                self._pool = None
+                await replicas.close()
+                await pool.close()
+                raise
+            self.replica_set = replicas
         model_registry.became_connected(self)
         self.events.emit("connect", {"engine": self.dialect.name})
 
@@ -227,7 +244,10 @@ class DatabaseManager:
             self.events.emit("disconnect", {"engine": self.dialect.name})
             return
         pool, self._pool = self._pool, None
+        replicas, self.replica_set = self.replica_set, None
         model_registry.became_disconnected(self)
+        if replicas is not None:
+            await replicas.close()
         if pool is not None:
             await pool.close()
             self.events.emit("disconnect", {"engine": self.dialect.name})
@@ -348,6 +368,11 @@ class DatabaseManager:
             return await self._document_health(engine, self._document)
         if self._pool is None:
             return HealthStatus(healthy=False, engine=engine, error="not connected")
+        replicas: list[HealthStatus] = []
+        if self.replica_set is not None:
+            from .replicas.health import replica_health
+
+            replicas = await replica_health(self.replica_set)
         started = time.perf_counter()
         try:
             async with self._pool.connection() as conn:
@@ -356,7 +381,11 @@ class DatabaseManager:
                 version = await conn.server_version()
         except JadugarError as exc:
             return HealthStatus(
-                healthy=False, engine=engine, error=str(exc), pool=self._pool.get_status()
+                healthy=False,
+                engine=engine,
+                error=str(exc),
+                pool=self._pool.get_status(),
+                replicas=replicas,
             )
         return HealthStatus(
             healthy=True,
@@ -364,6 +393,7 @@ class DatabaseManager:
             latency_ms=round(latency, 3),
             server_version=version,
             pool=self._pool.get_status(),
+            replicas=replicas,
         )
 
     async def _document_health(self, engine: str, conn: MongoConnection) -> HealthStatus:

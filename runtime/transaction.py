@@ -152,7 +152,12 @@ class Transaction:
             self._emit("transaction:rollback")
             raise
         await self._restore(conn)
-        await self.manager.pool.release(conn)
+        replicas = self.manager.replica_set
+        try:
+            if replicas is not None and not self.read_only:
+                await replicas.note_write(conn)  # read-your-writes: later reads see this commit
+        finally:
+            await self.manager.pool.release(conn)
         self._emit("transaction:commit")
 
     async def _rollback(self) -> None:

@@ -26,6 +26,7 @@ from .tables import table_keys
 if TYPE_CHECKING:
     from ..config import CacheOptions
     from ..connection import Session
+    from ..replicas.consistency import ReadOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +86,13 @@ class QueryCache:
         reads: Callable[[], frozenset[str]],
         ttl: float | None,
         timeout: float | None,
+        read: ReadOptions | None = None,
     ) -> list[Row]:
         """``session.fetch(compiled)`` through the cache. ``reads`` gives the tables the
         statement reads (asked only on a miss); ``ttl`` None means ``default_ttl``."""
         if not self.options.enabled or session._transaction() is not None:
             self.bypasses += 1
-            return await session.fetch(compiled, timeout)
+            return await session.fetch(compiled, timeout, read)
         key = CacheKey(self.database, compiled.sql, self._params(session, compiled))
         cached = await self.backend.get(key)
         if cached is not None:
@@ -99,7 +101,7 @@ class QueryCache:
         self.misses += 1
         tables = reads()
         started = self._generation
-        rows = await session.fetch(compiled, timeout)
+        rows = await session.fetch(compiled, timeout, read)
         if not self._written_since(tables, started):
             ttl = self.options.default_ttl if ttl is None else ttl
             await self.backend.set(key, _copied(rows), tables, ttl)

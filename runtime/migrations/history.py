@@ -31,7 +31,8 @@ class History:
         ).execute()
 
     async def rows(self) -> list[HistoryRow]:
-        found = await self.qb.table(self.table).order_by("batch").order_by("name").all()
+        query = self.qb.table(self.table).options(use_replica=False)  # never a stale replica
+        found = await query.order_by("batch").order_by("name").all()
         return [
             HistoryRow(
                 r["name"],

@@ -406,7 +406,8 @@ class Model(BaseModel):
         model's scopes hide raises ``NotFoundError``."""
         meta = self.__jadugar__
         key = getattr(self, meta.primary_key)
-        row = await self._table().where(type(self)._stored({meta.primary_key: key})).first()
+        query = self._table().where(type(self)._stored({meta.primary_key: key}))
+        row = await query.options(use_replica=False).first()  # the primary: the latest
         if row is None:
             raise NotFoundError(f"{meta.name} with {meta.primary_key}={key!r} not found")
         self.__dict__.update(type(self)._from_row(row).__dict__)

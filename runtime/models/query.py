@@ -16,6 +16,7 @@ import pydantic
 from ..errors import ConfigurationError, EncryptionError
 from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
+from ..replicas.consistency import Consistency
 from . import rows, scopes
 from .base import Model, _now
 from .encode import encode_node
@@ -106,6 +107,22 @@ class ModelQuery(Generic[M, C, R]):
         cache``); models are built anew from the cached rows on every read. Relations
         loaded by ``with_()`` and counts of ``with_count()`` are read from the database."""
         return self._copy(self._builder.cache(ttl))
+
+    def options(
+        self,
+        *,
+        timeout: float | None = None,
+        use_replica: bool | None = None,
+        consistency: Consistency | None = None,
+        max_lag: float | None = None,
+    ) -> Self:
+        """Per-query options, as ``TableQueryBuilder.options``: a timeout, and where the
+        reads may run when replicas are configured (``consistency="strong"``: primary)."""
+        return self._copy(
+            self._builder.options(
+                timeout=timeout, use_replica=use_replica, consistency=consistency, max_lag=max_lag
+            )
+        )
 
     def with_(self, *relations: R) -> Self:
         """Eager-load relations (``"posts"``, ``"posts.comments"``): one query per level."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from ..cache.policy import CachePolicy, checked_ttl
 from ..cache.tables import tables_read
+from ..replicas.consistency import DEFAULT_READ, Consistency, ReadOptions
 from . import tree
 from .compiler import CompiledQuery
 from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_ref, condition_from
@@ -52,6 +53,7 @@ class TableQueryBuilder:
         "_limit",
         "_offset",
         "_order_by",
+        "_read",
         "_session",
         "_table",
         "_timeout",
@@ -75,6 +77,7 @@ class TableQueryBuilder:
         self._all_rows = False
         self._timeout: float | None = None
         self._cache: CachePolicy | None = None  # .cache(): reads go through the query cache
+        self._read: ReadOptions = DEFAULT_READ  # replica routing (runtime/replicas)
         # The where condition: equalities (the hot case) are kept as their shape, a column
         # name or a tuple of them, with the values apart (_wparams, in binding order); the
         # tree is built only when asked for (_where), and a repeated query finds its SQL by
@@ -99,6 +102,7 @@ class TableQueryBuilder:
         new._all_rows = self._all_rows
         new._timeout = self._timeout
         new._cache = self._cache
+        new._read = self._read
         new._wkey = self._wkey
         new._wparams = self._wparams
         return new
@@ -249,9 +253,21 @@ class TableQueryBuilder:
         new._all_rows = True
         return new
 
-    def options(self, *, timeout: float | None = None) -> TableQueryBuilder:
+    def options(
+        self,
+        *,
+        timeout: float | None = None,
+        use_replica: bool | None = None,
+        consistency: Consistency | None = None,
+        max_lag: float | None = None,
+    ) -> TableQueryBuilder:
+        """``timeout``: seconds for this query. With read replicas configured: where its
+        reads may run (``use_replica=False``: the primary; ``consistency``: "strong",
+        "eventual", "read_your_writes" or "bounded_staleness"; ``max_lag``: seconds of
+        staleness allowed, for "bounded_staleness"). Writes always run on the primary."""
         new = self._copy()
         new._timeout = timeout
+        new._read = self._read.merged(use_replica, consistency, max_lag)
         return new
 
     def cache(self, ttl: float | None = None) -> TableQueryBuilder:
@@ -282,7 +298,7 @@ class TableQueryBuilder:
 
         session = self._session
         return session.manager.query_cache.fetch(
-            session, compiled, reads, self._cache.ttl, self._timeout
+            session, compiled, reads, self._cache.ttl, self._timeout, self._read
         )
 
     # ---- compiling -------------------------------------------------------------------
@@ -346,13 +362,13 @@ class TableQueryBuilder:
     async def all(self) -> list[Row]:
         if self._cache is not None:
             return await self._cached_fetch(self._compiled(self._limit), None)
-        return await self._session.fetch(self._compiled(self._limit), self._timeout)
+        return await self._session.fetch(self._compiled(self._limit), self._timeout, self._read)
 
     async def first(self) -> Row | None:
         if self._cache is not None:
             rows = await self._cached_fetch(self._compiled(1), None)
         else:
-            rows = await self._session.fetch(self._compiled(1), self._timeout)
+            rows = await self._session.fetch(self._compiled(1), self._timeout, self._read)
         return rows[0] if rows else None
 
     async def execute(self) -> QueryResult:
@@ -364,7 +380,7 @@ class TableQueryBuilder:
 
     async def stream(self, batch_size: int = 1000) -> AsyncGenerator[Row, None]:
         """Rows one by one from a server-side cursor, ``batch_size`` at a time."""
-        batches = self._session.stream(self.to_sql(), batch_size, self._timeout)
+        batches = self._session.stream(self.to_sql(), batch_size, self._timeout, self._read)
         async with aclosing(batches):
             async for batch in batches:
                 for row in batch:
@@ -396,7 +412,7 @@ class TableQueryBuilder:
         if self._cache is not None:
             rows = await self._cached_fetch(compiled, select)
         else:
-            rows = await self._session.fetch(compiled, self._timeout)
+            rows = await self._session.fetch(compiled, self._timeout, self._read)
         return next(iter(rows[0].values())) if rows else None
 
     async def count(self, column: str | SqlExpr | None = None) -> int:

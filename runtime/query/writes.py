@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..cache.backend import ANY_TABLE
 from ..errors import UnsafeQueryError
 from ..read_only import ensure_raw_read, refused
+from ..replicas.consistency import Consistency, ReadOptions, is_read_statement
 from . import tree
 from .compiler import CompiledQuery
 from .expressions import SqlExpr
@@ -222,7 +223,7 @@ class DeleteQuery(_FilteredWrite):
 class RawQuery:
     """``qb.raw(sql, params)``: SQL text with bound parameters ($1 or ? placeholders)."""
 
-    __slots__ = ("_params", "_session", "_sql", "_timeout")
+    __slots__ = ("_params", "_read", "_session", "_sql", "_timeout")
 
     def __init__(self, session: Session, sql: str, params: Sequence[Any] = ()) -> None:
         if isinstance(params, str | bytes | Mapping):
@@ -231,11 +232,28 @@ class RawQuery:
         self._sql = sql
         self._params = tuple(check_writable(p, "raw") for p in params)
         self._timeout: float | None = None
+        self._read: ReadOptions | None = None  # None: the primary (raw SQL may write)
 
-    def options(self, *, timeout: float | None = None) -> RawQuery:
+    def options(
+        self,
+        *,
+        timeout: float | None = None,
+        use_replica: bool | None = None,
+        consistency: Consistency | None = None,
+        max_lag: float | None = None,
+    ) -> RawQuery:
+        """As ``TableQueryBuilder.options``, except that raw SQL runs on the primary unless
+        asked otherwise here, and then only a statement that reads (SELECT, ...)."""
         new = RawQuery(self._session, self._sql, self._params)
         new._timeout = timeout
+        asked = use_replica is not None or consistency is not None or max_lag is not None
+        if asked or self._read is not None:
+            new._read = (self._read or ReadOptions()).merged(use_replica, consistency, max_lag)
         return new
+
+    def _routing(self, sql: str) -> ReadOptions | None:
+        read = self._read
+        return read if read is not None and is_read_statement(sql) else None
 
     def to_sql(self) -> CompiledQuery:
         return self._session.compiler.compile(tree.Raw(self._sql, self._params))
@@ -247,7 +265,8 @@ class RawQuery:
 
     async def all(self) -> list[Row]:
         self._check_read()
-        rows = await self._session.fetch(self.to_sql(), self._timeout)
+        compiled = self.to_sql()
+        rows = await self._session.fetch(compiled, self._timeout, self._routing(compiled.sql))
         if _may_write(self._sql):
             await self._session.manager.query_cache.written(self._session, (ANY_TABLE,))
         return rows
@@ -260,7 +279,7 @@ class RawQuery:
         self._check_read()
         compiled = self.to_sql()
         if _returns_rows(compiled.sql):
-            rows = await self._session.fetch(compiled, self._timeout)
+            rows = await self._session.fetch(compiled, self._timeout, self._routing(compiled.sql))
             outcome = QueryResult(rows, len(rows))
         else:
             result = await self._session.execute(compiled, self._timeout)

@@ -8,6 +8,9 @@
   afterwards, so parallel runs and leftovers never collide.
 - ``engine_sql``: the few statements that cannot be portable (a slow statement, the
   server's list of running statements).
+- ``replica_cluster``: a PostgreSQL streaming replica of the test server on 127.0.0.1:5433,
+  once per session (replica_cluster.py); ``mariadb_replica``: a temporary MariaDB primary
+  (3308) and its replica (3307), once per session (mariadb_replica.py).
 
 This file is the only place that knows engine names: tests branch on
 ``db.dialect.capabilities`` or on the data these fixtures hand them.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +31,8 @@ import pytest
 from jadugar import DatabaseManager
 
 from ..engines import selected_engines, url
+from .mariadb_replica import MariaDBReplica, session_mariadb_replica
+from .replica_cluster import ReplicaCluster, session_replica
 
 MakeDb = Callable[..., Awaitable[DatabaseManager]]
 
@@ -251,3 +256,17 @@ async def tables(db: DatabaseManager, engine: str) -> AsyncIterator[Tables]:
             async with asyncio.timeout(30):
                 for key in ("posts", "users", "items"):
                     await db.query.raw(f"DROP TABLE IF EXISTS {quoted[key]}").execute()
+
+
+@pytest.fixture(scope="session")
+def replica_cluster() -> Iterator[ReplicaCluster]:
+    """A PostgreSQL streaming replica of the test server on 127.0.0.1:5433, started once per
+    session (replica_cluster.py); skipped, or failed under ``CI=true``, when impossible."""
+    yield from session_replica()
+
+
+@pytest.fixture(scope="session")
+def mariadb_replica() -> Iterator[MariaDBReplica]:
+    """A temporary MariaDB primary on 127.0.0.1:3308 (binary log on) and its replica on
+    3307, started once per session (mariadb_replica.py)."""
+    yield from session_mariadb_replica()

@@ -88,7 +88,9 @@ class OfflineSession:
         self.rows = rows
         self.fetched: list[CompiledQuery] = []
 
-    async def fetch(self, compiled: CompiledQuery, timeout: float | None) -> list[dict[str, Any]]:
+    async def fetch(
+        self, compiled: CompiledQuery, timeout: float | None, read: object = None
+    ) -> list[dict[str, Any]]:
         if self.rows is None:
             raise AssertionError(f"must not run: {compiled.sql}")
         self.fetched.append(compiled)

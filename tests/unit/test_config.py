@@ -391,6 +391,11 @@ def test_other_field_validation() -> None:
     assert config_error(lambda: DatabaseOptions(url=42)).field == "url"  # type: ignore[arg-type]
     replica = config_error(lambda: DatabaseOptions(url=PG_URL, replicas=["mysql://h/db"]))
     assert replica.field == "replicas[0]"
+    sqlite = config_error(lambda: DatabaseOptions(replicas=["sqlite:///copy.db"]))
+    assert sqlite.field == "replicas" and "SQLite" in str(sqlite)
+    level = config_error(lambda: DatabaseOptions(default_consistency="sometimes"))  # type: ignore[arg-type]
+    assert level.field == "default_consistency" and "read_your_writes" in str(level)
+    assert config_error(lambda: DatabaseOptions(max_replica_lag=-1)).field == "max_replica_lag"
 
 
 # --- TLS -----------------------------------------------------------------------------------
@@ -549,10 +554,13 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
     ("JADUGAR_SQLITE_BUSY_TIMEOUT", "9", lambda o: o.sqlite_busy_timeout, 9.0),
     (
         "JADUGAR_REPLICAS",
-        "sqlite:///r1.db, sqlite:///r2.db",
+        "postgresql://r1/app, postgresql://r2/app",
         lambda o: [r.get_secret_value() for r in o.replicas],
-        ["sqlite:///r1.db", "sqlite:///r2.db"],
+        ["postgresql://r1/app", "postgresql://r2/app"],
     ),
+    ("JADUGAR_DEFAULT_CONSISTENCY", "strong", lambda o: o.default_consistency, "strong"),
+    ("JADUGAR_MAX_REPLICA_LAG", "2.5", lambda o: o.max_replica_lag, 2.5),
+    ("JADUGAR_REPLICA_CHECK_INTERVAL", "0.2", lambda o: o.replica_check_interval, 0.2),
     ("JADUGAR_POOL_MIN", "2", lambda o: o.pool.min, 2),
     ("JADUGAR_POOL_MAX", "20", lambda o: o.pool.max, 20),
     ("JADUGAR_POOL_IDLE_TIMEOUT", "60", lambda o: o.pool.idle_timeout, 60.0),
@@ -590,7 +598,10 @@ def test_every_environment_variable(
     assert name in ENVIRONMENT_VARIABLES
     default = read(DatabaseOptions())
     assert default != expected, "the case must change something"
-    assert read(DatabaseOptions.from_env({name: value})) == expected
+    env = {name: value}
+    if name == "JADUGAR_REPLICAS":  # replicas need a server (SQLite, the default, has none)
+        env["DATABASE_URL"] = "postgresql://primary/app"
+    assert read(DatabaseOptions.from_env(env)) == expected
 
 
 def test_the_table_covers_every_option_and_every_case_is_tested() -> None:
