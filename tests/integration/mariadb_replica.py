@@ -56,17 +56,27 @@ def _pick_port(preferred: int, taken: int = 0) -> int:
         return int(sock.getsockname()[1])
 
 
-def _sql(port: int, sql: str) -> str:
+_LOST = ("ERROR 2013", "ERROR 2002", "ERROR 2003")  # the connection, not the statement
+
+
+def _sql(port: int, sql: str, attempts: int = 5) -> str:
+    """One statement through the client; a connection lost while the server is busy
+    starting (seen under load) is tried again."""
     cmd = [CLIENT, "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-N", "-B", "-e", sql]
-    try:
-        done = subprocess.run(
-            cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=_TIMEOUT
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MariaDBUnavailable(f"mariadb client failed: {exc}") from exc
-    if done.returncode != 0:
-        raise MariaDBUnavailable(f"mariadb -P {port}: {(done.stdout + done.stderr).strip()}")
-    return done.stdout.strip()
+    for attempt in range(1, attempts + 1):
+        try:
+            done = subprocess.run(
+                cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=_TIMEOUT
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise MariaDBUnavailable(f"mariadb client failed: {exc}") from exc
+        if done.returncode == 0:
+            return done.stdout.strip()
+        output = (done.stdout + done.stderr).strip()
+        if attempt == attempts or not output.startswith(_LOST):
+            raise MariaDBUnavailable(f"mariadb -P {port}: {output}")
+        time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -89,6 +99,7 @@ class _Server:
                 f"--pid-file={self.folder / 'pid'}",
                 f"--log-error={self.folder / 'error.log'}",
                 "--user=root",
+                "--skip-name-resolve",
                 f"--server-id={self.server_id}",
                 "--innodb-buffer-pool-size=32M",
                 *self.extra,
@@ -101,7 +112,7 @@ class _Server:
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(MariaDBUnavailable):
-                _sql(self.port, "SELECT 1")
+                _sql(self.port, "SELECT 1", attempts=1)
                 return
             if self.process.poll() is not None or time.monotonic() > deadline:
                 log = self.folder / "error.log"
