@@ -5,6 +5,7 @@ failing) their tests when a server cannot start."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -103,6 +104,15 @@ def pg_ctl_start(data: Path, log: Path, *options: str) -> None:
 
 def pg_ctl_stop(data: Path) -> None:
     run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], "pg_ctl stop")
+
+
+def remove_cluster(root: Path, *, running: bool = True) -> None:
+    """Stop the PostgreSQL cluster of ``root / "data"`` if ``running`` (a failure to stop
+    is ignored) and delete ``root``."""
+    if running:
+        with contextlib.suppress(ServerUnavailable):
+            pg_ctl_stop(root / "data")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def skip_unavailable(reason: str, *, required: str = "it is required") -> NoReturn:

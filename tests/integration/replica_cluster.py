@@ -19,7 +19,6 @@ fail.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from .local_servers import (
     pg_ctl_start,
     pg_ctl_stop,
     pick_port,
+    remove_cluster,
     require_postgres_binaries,
     run,
     skip_unavailable,
@@ -161,15 +161,8 @@ def start_replica() -> ReplicaCluster:
         cluster.start()
         return cluster
     except BaseException:
-        if started:
-            _stop_quietly(root)
-        shutil.rmtree(root, ignore_errors=True)
+        remove_cluster(root, running=started)
         raise
-
-
-def _stop_quietly(root: Path) -> None:
-    with contextlib.suppress(ServerUnavailable):
-        pg_ctl_stop(root / "data")
 
 
 def session_replica() -> Iterator[ReplicaCluster]:
@@ -181,5 +174,4 @@ def session_replica() -> Iterator[ReplicaCluster]:
     try:
         yield cluster
     finally:
-        _stop_quietly(cluster.root)
-        shutil.rmtree(cluster.root, ignore_errors=True)
+        remove_cluster(cluster.root)

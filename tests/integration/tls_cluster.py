@@ -18,7 +18,6 @@ cannot start, its tests skip with the reason; with ``CI=true`` they fail.
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 import shutil
 import socket
@@ -34,8 +33,8 @@ from .local_servers import (
     ServerUnavailable,
     hand_to_postgres,
     pg_ctl_start,
-    pg_ctl_stop,
     pick_port,
+    remove_cluster,
     require_postgres_binaries,
     run,
     skip_unavailable,
@@ -169,20 +168,12 @@ def start_cluster() -> TlsCluster:
         cluster.psql(f"CREATE ROLE {CANARY_ROLE} LOGIN")
         return cluster
     except BaseException:
-        if started:
-            _stop(root)
-        shutil.rmtree(root, ignore_errors=True)
+        remove_cluster(root, running=started)
         raise
 
 
-def _stop(root: Path) -> None:
-    with contextlib.suppress(ServerUnavailable):
-        pg_ctl_stop(root / "data")
-
-
 def stop_cluster(cluster: TlsCluster) -> None:
-    _stop(cluster.root)
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    remove_cluster(cluster.root)
 
 
 # One cluster per test session, shared by every module that imports the fixture (each
