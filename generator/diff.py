@@ -6,41 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from jadugar.migrations import operations as ops
 from jadugar.migrations.operations import ColumnDefinition
 
-from . import ddl_map
+from . import ddl_map, migration_plan
 from .ddl_map import TableDef
+from .renames import field_moves, previous_model
 from .schema.model import Schema
 
-
-@dataclass
-class Change:
-    """One step: what ``up`` does, what ``down`` undoes, and why it may lose data."""
-
-    summary: str
-    up: list[ops.Operation]
-    down: list[ops.Operation]
-    destructive: str | None = None
-
-
-@dataclass
-class Plan:
-    changes: list[Change] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
-    @property
-    def warnings(self) -> list[str]:
-        return [f"{c.summary}: {c.destructive}" for c in self.changes if c.destructive]
-
-    def add(self, summary: str, up: Iterable[ops.Operation], down: Iterable[ops.Operation],
-            destructive: str | None = None) -> None:  # fmt: skip
-        self.changes.append(Change(summary, list(up), list(down), destructive))
+Plan: TypeAlias = migration_plan.Plan[ops.Operation]
 
 
 def diff(old: Schema | None, new: Schema) -> Plan:
@@ -133,20 +109,12 @@ def _renames(
     table_moves: dict[str, str] = {}
     column_moves: dict[str, dict[str, str]] = {}
     for model in new.models:
-        previous = old.model(model.name)
-        if previous is None and model.renamed_from and new.model(model.renamed_from) is None:
-            previous = old.model(model.renamed_from)
+        previous = previous_model(old, new, model)
         if previous is None or previous.engine != "sql" or model.engine != "sql":
             continue
         if previous.table != model.table and previous.table in before:
             table_moves[previous.table] = model.table
-        moves = {
-            f.renamed_from: f.name
-            for f in model.fields
-            if f.renamed_from
-            and previous.field(f.renamed_from) is not None
-            and model.field(f.renamed_from) is None
-        }
+        moves = field_moves(previous, model)
         if moves:
             column_moves[model.table] = moves
     result: dict[str, TableDef] = {}

@@ -14,6 +14,7 @@ from jadugar.migrations.runner import next_number
 
 from . import migration_code
 from .diff import Plan, diff
+from .migration_view import migration_view
 from .render import render
 from .schema.loader import load_schema
 from .schema.model import Schema
@@ -23,24 +24,6 @@ if TYPE_CHECKING:
     from .mongo_makemigrations import DocumentResult
 
 SNAPSHOT = "schema_snapshot.json"
-
-
-@dataclass(frozen=True)
-class StepView:
-    summary: str
-    destructive: str | None
-    lines: list[str]
-
-
-@dataclass
-class MigrationView:
-    title: str
-    cls: str
-    up: list[StepView]
-    down: list[StepView]
-    warnings: list[str]
-    imports: str = ""
-    uses_decimal: bool = False
 
 
 @dataclass
@@ -96,20 +79,11 @@ def _without_locations(value: object) -> object:
 
 
 def migration_source(name: str, plan: Plan) -> str:
-    up = [StepView(c.summary, c.destructive, _code(c.up)) for c in plan.changes]
-    down = [StepView(c.summary, None, _code(c.down)) for c in reversed(plan.changes)]
+    view = migration_view(name, plan, _code)
     operations = [op for c in plan.changes for op in (*c.up, *c.down)]
     used = migration_code.uses(operations)
-    cls = "".join(p.capitalize() for p in name.split("_")) or "Migration"
-    view = MigrationView(
-        title=name.replace("_", " ").capitalize(),
-        cls=cls if cls[0].isalpha() else f"Migration{cls}",
-        up=up,
-        down=down,
-        warnings=plan.warnings,
-        imports=", ".join(sorted(used - {"Decimal"})),
-        uses_decimal="Decimal" in used,
-    )
+    view.imports = ", ".join(sorted(used - {"Decimal"}))
+    view.uses_decimal = "Decimal" in used
     return render("migration.py.j2", v=view)
 
 
@@ -139,10 +113,22 @@ def make_migration(
         ]
     if plan.empty or check:
         return result
-    file_name = f"{next_number(migrations):04d}_{slug}.py"
-    formatted = format_sources({file_name: migration_source(slug, plan)})
-    migrations.mkdir(parents=True, exist_ok=True)
-    result.path = migrations / file_name
-    result.path.write_text(formatted[file_name])
-    (migrations / SNAPSHOT).write_text(snapshot_text(schema))
+    result.path = write_migration(migrations, slug, migration_source(slug, plan), schema)
     return result
+
+
+def write_migration(
+    folder: Path, slug: str, source: str, schema: Schema, *, package_init: str | None = None
+) -> Path:
+    """Write ``source`` formatted as the next migration ``NNNN_<slug>.py`` of ``folder``
+    (made, with ``package_init`` as its ``__init__.py`` when given and missing) and the
+    snapshot of ``schema``; return the migration's path."""
+    file_name = f"{next_number(folder):04d}_{slug}.py"
+    formatted = format_sources({file_name: source})
+    folder.mkdir(parents=True, exist_ok=True)
+    if package_init is not None and not (folder / "__init__.py").exists():
+        (folder / "__init__.py").write_text(package_init)
+    path = folder / file_name
+    path.write_text(formatted[file_name])
+    (folder / SNAPSHOT).write_text(snapshot_text(schema))
+    return path

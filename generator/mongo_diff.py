@@ -11,38 +11,16 @@ changed is replaced (``collMod``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from jadugar.dialects.mongodb import schema as ops
 
+from . import migration_plan
 from .mongo_map import CollectionDef, IndexDef, collections
+from .renames import field_moves, previous_model
 from .schema.model import Schema
 
-
-@dataclass
-class MongoChange:
-    summary: str
-    up: list[ops.SchemaOperation]
-    down: list[ops.SchemaOperation]
-    destructive: str | None = None
-
-
-@dataclass
-class MongoPlan:
-    changes: list[MongoChange] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
-    @property
-    def warnings(self) -> list[str]:
-        return [f"{c.summary}: {c.destructive}" for c in self.changes if c.destructive]
-
-    def add(self, summary: str, up: Iterable[ops.SchemaOperation],
-            down: Iterable[ops.SchemaOperation], destructive: str | None = None) -> None:  # fmt: skip
-        self.changes.append(MongoChange(summary, list(up), list(down), destructive))
+MongoPlan: TypeAlias = migration_plan.Plan[ops.SchemaOperation]
 
 
 def _wrapped(validator: dict[str, object]) -> dict[str, object]:
@@ -118,9 +96,7 @@ def _renames(
         return before
     result = dict(before)
     for model in new.models:
-        previous = old.model(model.name)
-        if previous is None and model.renamed_from and new.model(model.renamed_from) is None:
-            previous = old.model(model.renamed_from)
+        previous = previous_model(old, new, model)
         if previous is None or previous.table not in result:
             continue
         current = result.pop(previous.table)
@@ -128,14 +104,7 @@ def _renames(
             plan.add(f"rename collection {previous.table} to {model.table}",
                      [ops.RenameCollection(previous.table, model.table)],
                      [ops.RenameCollection(model.table, previous.table)])  # fmt: skip
-        moves = {
-            f.renamed_from: f.name
-            for f in model.fields
-            if f.renamed_from
-            and previous.field(f.renamed_from) is not None
-            and model.field(f.renamed_from) is None
-        }
-        for was, now in moves.items():
+        for was, now in field_moves(previous, model).items():
             fields.add(f"rename field {model.table}.{was} to {now}",
                      [ops.RenameField(model.table, was, now)],
                      [ops.RenameField(model.table, now, was)])  # fmt: skip

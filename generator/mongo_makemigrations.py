@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jadugar.dialects.mongodb.schema import SchemaOperation
-from jadugar.migrations.runner import next_number
 
 from . import mongo_migration_code
-from .makemigrations import SNAPSHOT, MigrationView, StepView, read_snapshot, snapshot_text
+from .makemigrations import read_snapshot, write_migration
+from .migration_view import migration_view
 from .mongo_diff import MongoPlan, diff
 from .render import render
 from .schema.model import Schema
-from .writer import format_sources
 
 FOLDER = "mongodb"
 # makes the folder a package, so mypy tells its files from the SQL ones of the same name
@@ -46,17 +45,7 @@ def migration_source(name: str, plan: MongoPlan) -> str:
     def code(operations: list[SchemaOperation]) -> list[str]:
         return [line for op in operations for line in mongo_migration_code.lines(op)]
 
-    up = [StepView(c.summary, c.destructive, code(c.up)) for c in plan.changes]
-    down = [StepView(c.summary, None, code(c.down)) for c in reversed(plan.changes)]
-    cls = "".join(p.capitalize() for p in name.split("_")) or "Migration"
-    view = MigrationView(
-        title=name.replace("_", " ").capitalize(),
-        cls=cls if cls[0].isalpha() else f"Migration{cls}",
-        up=up,
-        down=down,
-        warnings=plan.warnings,
-    )
-    return render("mongo_migration.py.j2", v=view)
+    return render("mongo_migration.py.j2", v=migration_view(name, plan, code))
 
 
 def make(schema: Schema, folder: Path, slug: str, *, check: bool = False) -> DocumentResult:
@@ -65,12 +54,7 @@ def make(schema: Schema, folder: Path, slug: str, *, check: bool = False) -> Doc
     result = DocumentResult(diff(read_snapshot(folder), schema))
     if result.plan.empty or check:
         return result
-    file_name = f"{next_number(folder):04d}_{slug}.py"
-    formatted = format_sources({file_name: migration_source(slug, result.plan)})
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / "__init__.py").exists():
-        (folder / "__init__.py").write_text(PACKAGE_INIT)
-    result.path = folder / file_name
-    result.path.write_text(formatted[file_name])
-    (folder / SNAPSHOT).write_text(snapshot_text(schema))
+    result.path = write_migration(
+        folder, slug, migration_source(slug, result.plan), schema, package_init=PACKAGE_INIT
+    )
     return result

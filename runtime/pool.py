@@ -36,11 +36,12 @@ from typing import Any, Generic, TypeVar
 
 from .errors import DatabaseConnectionError, JadugarError, PoolTimeoutError, TransactionError
 from .pool_types import (
+    WAIT_SAMPLES,
     PooledConnection,
     PoolMetrics,
     PoolOptionsLike,
     PoolStatus,
-    _percentile,
+    pool_metrics,
 )
 
 __all__ = [
@@ -56,7 +57,6 @@ logger = logging.getLogger("jadugar.pool")
 ROLLBACK_TIMEOUT = 5.0  # seconds allowed to roll back a connection released mid-transaction
 CLOSE_TIMEOUT = 2.0  # seconds allowed for a polite close before the connection is terminated
 PING_TIMEOUT = 5.0  # upper bound of a liveness ping (also bounded by create_timeout)
-WAIT_SAMPLES = 1024  # acquire wait times kept for the percentiles
 REFILL_BACKOFF = 1.0  # seconds the reaper waits after a failed opening before refilling to min
 _CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution  # as asyncio's loop uses
 
@@ -384,17 +384,14 @@ class ConnectionPool(Generic[C]):
         )
 
     def get_metrics(self) -> PoolMetrics:
-        waits = sorted(self._waits)
-        return PoolMetrics(
-            acquires=self._acquires,
-            releases=self._releases,
-            creates=self._creates,
-            destroys=self._destroys,
-            timeouts=self._timeouts,
-            errors=self._errors,
-            wait_p50_ms=_percentile(waits, 0.50),
-            wait_p95_ms=_percentile(waits, 0.95),
-            wait_max_ms=waits[-1] if waits else 0.0,
+        return pool_metrics(
+            self._acquires,
+            self._releases,
+            self._creates,
+            self._destroys,
+            self._timeouts,
+            self._errors,
+            self._waits,
         )
 
     # -- internals: acquiring --------------------------------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+
+WAIT_SAMPLES = 1024  # acquire wait times kept for the percentiles
 
 
 class PooledConnection(Protocol):
@@ -77,6 +80,30 @@ class PoolMetrics:
     wait_p50_ms: float
     wait_p95_ms: float
     wait_max_ms: float
+
+
+def pool_metrics(
+    acquires: int,
+    releases: int,
+    creates: int,
+    destroys: int,
+    timeouts: int,
+    errors: int,
+    waits: Iterable[float],
+) -> PoolMetrics:
+    """The counters, and the percentiles and maximum of the wait samples (ms)."""
+    ordered = sorted(waits)
+    return PoolMetrics(
+        acquires=acquires,
+        releases=releases,
+        creates=creates,
+        destroys=destroys,
+        timeouts=timeouts,
+        errors=errors,
+        wait_p50_ms=_percentile(ordered, 0.50),
+        wait_p95_ms=_percentile(ordered, 0.95),
+        wait_max_ms=ordered[-1] if ordered else 0.0,
+    )
 
 
 def _percentile(ordered: list[float], fraction: float) -> float:

@@ -295,17 +295,11 @@ class _Checker:
     def check_field(self, model: str, field: RawEntry) -> None:
         what = f"field {model}.{field.name}"
         options = self.options(field, field.options, FIELD_KEYS, what)
-        if "type" not in field.options:
-            self.problem(f"{what} has no type; add type: one of {', '.join(FIELD_TYPES)}", field)
+        self.check_has_type(what, field)
         kind = options.get("type")
         if not isinstance(kind, str):
             return
-        for option, types in TYPE_OPTIONS.items():
-            if options.get(option, False) is not False and kind not in types:
-                message = f"option '{option}' of {what} needs type {_either(types)}, not {kind}"
-                self.problem(message, field, option)
-        if kind == "enum" and "values" not in field.options:
-            self.problem(f"enum {what} needs values: a non-empty list of strings", field)
+        self.check_type_options(what, field, kind, options)
         precision, scale = options.get("precision", DEFAULT_PRECISION), options.get("scale")
         if (
             kind == "decimal"
@@ -318,10 +312,7 @@ class _Checker:
             )
         if options.get("primary_key") is True and options.get("nullable") is True:
             self.problem(f"primary key {what} cannot be nullable", field, "nullable")
-        if "default" in options:
-            wrong = _default_problem(what, kind, options["default"], options)
-            if wrong:
-                self.problem(wrong, field, "default")
+        self.check_default(what, field, kind, options)
         if "references" in options:
             self.check_reference(model, field, kind, options["references"])
         if kind in MONGODB_TYPES:
@@ -360,32 +351,34 @@ class _Checker:
                 if option in inner.options:
                     message = f"option '{option}' does not apply to {model}.{inner_path}, a field of an embedded document"
                     self.problem(message, inner, option)
-            inner_options = self.options(
-                inner, inner.options, FIELD_KEYS, f"field {model}.{inner_path}"
-            )
+            inner_what = f"field {model}.{inner_path}"
+            inner_options = self.options(inner, inner.options, FIELD_KEYS, inner_what)
             inner_kind = inner_options.get("type")
-            if "type" not in inner.options:
-                self.problem(
-                    f"field {model}.{inner_path} has no type; add type: one of {', '.join(FIELD_TYPES)}",
-                    inner,
-                )
+            self.check_has_type(inner_what, inner)
             if inner_kind == "embedded":
                 self.check_mongodb_type(model, inner, "embedded", inner_options, inner_path)
             elif isinstance(inner_kind, str):
-                self.check_plain_options(
-                    f"field {model}.{inner_path}", inner, inner_kind, inner_options
-                )
+                self.check_type_options(inner_what, inner, inner_kind, inner_options)
+                self.check_default(inner_what, inner, inner_kind, inner_options)
 
-    def check_plain_options(
+    def check_has_type(self, what: str, field: RawEntry) -> None:
+        if "type" not in field.options:
+            self.problem(f"{what} has no type; add type: one of {', '.join(FIELD_TYPES)}", field)
+
+    def check_type_options(
         self, what: str, field: RawEntry, kind: str, options: dict[str, object]
     ) -> None:
-        """The options that depend on the type (of a field of an embedded document)."""
+        """The options that only some types take, and the values an enum needs."""
         for option, types in TYPE_OPTIONS.items():
             if options.get(option, False) is not False and kind not in types:
                 message = f"option '{option}' of {what} needs type {_either(types)}, not {kind}"
                 self.problem(message, field, option)
         if kind == "enum" and "values" not in field.options:
             self.problem(f"enum {what} needs values: a non-empty list of strings", field)
+
+    def check_default(
+        self, what: str, field: RawEntry, kind: str, options: dict[str, object]
+    ) -> None:
         if "default" in options:
             wrong = _default_problem(what, kind, options["default"], options)
             if wrong:

@@ -8,7 +8,7 @@ the next one is tried."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Coroutine, Iterable, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -56,19 +56,42 @@ async def _serving(
             continue  # busy, not down: the next replica, or the primary
         if required is None or replica.has_replayed(required):
             return replica, conn
-        try:  # not known to have it yet: ask the replica itself
-            replica.reached(await probes.replica_position(replicas.dialect, conn))
-        except DatabaseConnectionError as exc:
-            await replica.pool.release(conn)
-            replicas.take_out(replica, exc)
+        # not known to have it yet: ask the replica itself
+        if not await _survives(replicas, replica, conn, _ask_position(replicas, replica, conn)):
             continue
-        except BaseException:
-            await replica.pool.release(conn)
-            raise
         if replica.has_replayed(required):
             return replica, conn
         await replica.pool.release(conn)
         return None  # the least busy replica is behind this context's writes: primary
+
+
+async def _survives(
+    replicas: ReplicaSet,
+    replica: Replica,
+    conn: DriverConnection,
+    work: Coroutine[Any, Any, None],
+) -> bool:
+    """Await ``work`` on ``conn`` of ``replica``: False when the replica failed (``conn``
+    released, the replica taken out); any other error releases ``conn`` and is raised."""
+    try:
+        await work
+    except DatabaseConnectionError as exc:
+        await replica.pool.release(conn)
+        replicas.take_out(replica, exc)
+        return False
+    except BaseException:
+        await replica.pool.release(conn)
+        raise
+    return True
+
+
+async def _ask_position(replicas: ReplicaSet, replica: Replica, conn: DriverConnection) -> None:
+    replica.reached(await probes.replica_position(replicas.dialect, conn))
+
+
+async def _run_scripts(conn: DriverConnection, statements: Iterable[str]) -> None:
+    for statement in statements:
+        await conn.execute_script(statement, None)
 
 
 async def fetch_on_replica(
@@ -128,22 +151,14 @@ async def stream_on_replica(
     """Batches from a server-side cursor on a replica, or ``None``: stream from the
     primary. A replica failing before the first batch is replaced by the next one."""
     tried: list[Replica] = []
-    compiler = replicas.manager.dialect.compiler
+    begin = replicas.manager.dialect.compiler.begin_sql(None, True)
     while True:
         serving = await _serving(replicas, read, tried)
         if serving is None:
             return None
         replica, conn = serving
-        try:
-            for statement in compiler.begin_sql(None, True):
-                await conn.execute_script(statement, None)
-        except DatabaseConnectionError as exc:
-            await replica.pool.release(conn)
-            replicas.take_out(replica, exc)
+        if not await _survives(replicas, replica, conn, _run_scripts(conn, begin)):
             continue
-        except BaseException:
-            await replica.pool.release(conn)
-            raise
         return _batches(replica, conn, sql, params, batch_size, timeout)
 
 

@@ -17,7 +17,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,35 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from .local_servers import ServerUnavailable, log_tail, pick_port, run, skip_unavailable
 
 MARIADBD = Path(os.environ.get("JADUGAR_TEST_MARIADBD", "/usr/sbin/mariadbd"))
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
 CLIENT = shutil.which("mariadb") or "/usr/bin/mariadb"
 PRIMARY_PORT, REPLICA_PORT = 3308, 3307
-_TIMEOUT = 60  # seconds for any one setup command
-
-
-class MariaDBUnavailable(Exception):
-    """The servers could not be set up; the message says why."""
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as mariadbd does
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _pick_port(preferred: int, taken: int = 0) -> int:
-    if preferred != taken and _port_free(preferred):
-        return preferred
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 _LOST = ("ERROR 2013", "ERROR 2002", "ERROR 2003")  # the connection, not the statement
@@ -65,16 +41,11 @@ def _sql(port: int, sql: str, attempts: int = 5) -> str:
     cmd = [CLIENT, "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-N", "-B", "-e", sql]
     for attempt in range(1, attempts + 1):
         try:
-            done = subprocess.run(
-                cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=_TIMEOUT
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise MariaDBUnavailable(f"mariadb client failed: {exc}") from exc
-        if done.returncode == 0:
-            return done.stdout.strip()
-        output = (done.stdout + done.stderr).strip()
-        if attempt == attempts or not output.startswith(_LOST):
-            raise MariaDBUnavailable(f"mariadb -P {port}: {output}")
+            return run(cmd, f"mariadb -P {port}", as_postgres=False).strip()
+        except ServerUnavailable as exc:
+            lost = any(code in str(exc) for code in _LOST)
+            if attempt == attempts or not lost:
+                raise
         time.sleep(0.5 * attempt)
     raise AssertionError("unreachable")
 
@@ -111,13 +82,12 @@ class _Server:
         )
         deadline = time.monotonic() + 30
         while True:
-            with contextlib.suppress(MariaDBUnavailable):
+            with contextlib.suppress(ServerUnavailable):
                 _sql(self.port, "SELECT 1", attempts=1)
                 return
             if self.process.poll() is not None or time.monotonic() > deadline:
-                log = self.folder / "error.log"
-                tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
-                raise MariaDBUnavailable(f"mariadbd on {self.port} did not start:\n{tail}")
+                tail = log_tail(self.folder / "error.log")
+                raise ServerUnavailable(f"mariadbd on {self.port} did not start:\n{tail}")
             time.sleep(0.1)
 
     def stop(self, *, kill: bool = False) -> None:
@@ -176,9 +146,9 @@ class MariaDBReplica:
 def start_mariadb_replica() -> MariaDBReplica:
     for binary in (str(MARIADBD), INSTALL_DB, CLIENT):
         if not Path(binary).is_file():
-            raise MariaDBUnavailable(f"{binary} not found")
+            raise ServerUnavailable(f"{binary} not found")
     root = Path(tempfile.mkdtemp(prefix="jadugar-mariadb-"))
-    primary_port = _pick_port(PRIMARY_PORT)
+    primary_port = pick_port(PRIMARY_PORT)
     primary = _Server(
         root / "primary",
         primary_port,
@@ -186,13 +156,13 @@ def start_mariadb_replica() -> MariaDBReplica:
         ("--log-bin=binlog", "--binlog-format=ROW"),
     )
     replica = _Server(
-        root / "replica", _pick_port(REPLICA_PORT, primary_port), 2, ("--read-only=1",)
+        root / "replica", pick_port(REPLICA_PORT, primary_port), 2, ("--read-only=1",)
     )
     cluster = MariaDBReplica(root, primary, replica)
     try:
         primary.folder.mkdir()
         replica.folder.mkdir()
-        done = subprocess.run(
+        run(
             [
                 INSTALL_DB,
                 "--no-defaults",
@@ -201,13 +171,9 @@ def start_mariadb_replica() -> MariaDBReplica:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
             ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
+            "mariadb-install-db",
+            as_postgres=False,
         )
-        if done.returncode != 0:
-            raise MariaDBUnavailable(f"mariadb-install-db: {(done.stdout + done.stderr)[-1500:]}")
         shutil.copytree(primary.folder / "data", replica.folder / "data", symlinks=True)
         primary.start()
         replica.start()
@@ -222,7 +188,7 @@ def start_mariadb_replica() -> MariaDBReplica:
         while _sql(replica.port, "SHOW DATABASES LIKE 'test'") != "test":
             if time.monotonic() > deadline:
                 status = _sql(replica.port, "SHOW SLAVE STATUS")
-                raise MariaDBUnavailable(f"the replica does not replicate: {status[-1500:]}")
+                raise ServerUnavailable(f"the replica does not replicate: {status[-1500:]}")
             time.sleep(0.1)
         return cluster
     except BaseException:
@@ -234,11 +200,11 @@ def session_mariadb_replica() -> Iterator[MariaDBReplica]:
     """The body of the session-scoped ``mariadb_replica`` fixture."""
     try:
         cluster = start_mariadb_replica()
-    except (MariaDBUnavailable, OSError, subprocess.SubprocessError) as exc:
-        reason = f"throwaway MariaDB primary and replica unavailable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: they are required)")
-        pytest.skip(reason)
+    except (ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
+        skip_unavailable(
+            f"throwaway MariaDB primary and replica unavailable: {exc}",
+            required="they are required",
+        )
     try:
         yield cluster
     finally:

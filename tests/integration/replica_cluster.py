@@ -19,79 +19,38 @@ fail.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from ..engines import SERVERS
+from .local_servers import (
+    PG_BIN,
+    ServerUnavailable,
+    hand_to_postgres,
+    pg_ctl_start,
+    pg_ctl_stop,
+    pick_port,
+    remove_cluster,
+    require_postgres_binaries,
+    run,
+    skip_unavailable,
+)
 
-PG_BIN = Path(os.environ.get("JADUGAR_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PREFERRED_PORT = 5433
 REPLICATION_LINE = "host replication all 127.0.0.1/32 trust"
-_TIMEOUT = 60  # seconds for any one setup command
-
-
-class ReplicaUnavailable(Exception):
-    """The replica could not be set up; the message says why."""
-
-
-def _as_postgres() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def _run(cmd: list[str], what: str, *, as_postgres: bool = True) -> str:
-    full = (_as_postgres() if as_postgres else []) + cmd
-    try:
-        done = subprocess.run(
-            full,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ReplicaUnavailable(f"{what} failed: {exc}") from exc
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip()[-2000:]
-        raise ReplicaUnavailable(f"{what} exited {done.returncode}: {output}")
-    return done.stdout
 
 
 def _psql(port: int, sql: str, *, host: str = "127.0.0.1") -> str:
     """One statement as the superuser; the result unaligned, without headers."""
     psql = [str(PG_BIN / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
-    return _run(
+    return run(
         [*psql, "-h", host, "-p", str(port), "-U", "postgres", "-d", "test", "-c", sql],
         "psql",
         as_postgres=False,
     ).strip()
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL does
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _pick_port() -> int:
-    if _port_free(PREFERRED_PORT):
-        return PREFERRED_PORT
-    with socket.socket() as sock:  # 5433 is taken (another run?): any free port
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _allow_replication(primary_port: int) -> None:
@@ -100,7 +59,7 @@ def _allow_replication(primary_port: int) -> None:
     try:
         text = hba.read_text()
     except OSError as exc:
-        raise ReplicaUnavailable(f"cannot read the primary's {hba}: {exc}") from exc
+        raise ServerUnavailable(f"cannot read the primary's {hba}: {exc}") from exc
     for line in text.splitlines():
         fields = line.split("#", 1)[0].split()
         if len(fields) >= 4 and fields[0] == "host" and fields[1] == "replication":
@@ -109,7 +68,7 @@ def _allow_replication(primary_port: int) -> None:
         with hba.open("a") as out:
             out.write(("" if text.endswith("\n") else "\n") + REPLICATION_LINE + "\n")
     except OSError as exc:
-        raise ReplicaUnavailable(f"cannot add {REPLICATION_LINE!r} to {hba}: {exc}") from exc
+        raise ServerUnavailable(f"cannot add {REPLICATION_LINE!r} to {hba}: {exc}") from exc
     _psql(primary_port, "SELECT pg_reload_conf()")
 
 
@@ -142,21 +101,10 @@ class ReplicaCluster:
         self.psql("SELECT pg_reload_conf()")
 
     def stop(self) -> None:
-        _run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
-            "pg_ctl stop",
-        )
+        pg_ctl_stop(self.data)
 
     def start(self) -> None:
-        log = self.root / "postgres.log"
-        try:
-            _run(
-                [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w", "start"],
-                "pg_ctl start",
-            )
-        except ReplicaUnavailable as exc:
-            tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
-            raise ReplicaUnavailable(f"{exc}\n{tail}") from exc
+        pg_ctl_start(self.data, self.root / "postgres.log", "-w")
         self.wait_streaming()
 
     def wait_streaming(self, timeout: float = 15.0) -> None:
@@ -164,7 +112,7 @@ class ReplicaCluster:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            with contextlib.suppress(ReplicaUnavailable):
+            with contextlib.suppress(ServerUnavailable):
                 last = self.psql(
                     "SELECT pg_is_in_recovery()::text || ' ' ||"
                     " coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')"
@@ -172,36 +120,28 @@ class ReplicaCluster:
                 if last == "true streaming":
                     return
             time.sleep(0.1)
-        raise ReplicaUnavailable(f"the replica on {self.port} is not streaming: {last!r}")
+        raise ServerUnavailable(f"the replica on {self.port} is not streaming: {last!r}")
 
 
 def start_replica() -> ReplicaCluster:
-    """pg_basebackup + pg_ctl start; raises ReplicaUnavailable with the reason. On failure
+    """pg_basebackup + pg_ctl start; raises ServerUnavailable with the reason. On failure
     everything it made is removed again."""
-    for binary in ("pg_basebackup", "pg_ctl", "psql"):
-        if not (PG_BIN / binary).is_file():
-            raise ReplicaUnavailable(f"{PG_BIN / binary} not found (set JADUGAR_TEST_PG_BIN)")
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        raise ReplicaUnavailable("running as root and runuser is not installed")
+    require_postgres_binaries("pg_basebackup", "pg_ctl", "psql")
     primary_port = SERVERS["postgres"][1]
     _allow_replication(primary_port)
     root = Path(tempfile.mkdtemp(prefix="jadugar-replica-"))
     started = False
     try:
-        if os.geteuid() == 0:
-            try:
-                shutil.chown(root, "postgres", "postgres")
-            except (LookupError, OSError) as exc:
-                raise ReplicaUnavailable(f"cannot hand {root} to postgres: {exc}") from exc
+        hand_to_postgres(root)
         data = root / "data"
-        _run(
+        run(
             [
                 *(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary_port)),
                 *("-U", "postgres", "-D", str(data), "-R", "-X", "stream", "-c", "fast"),
             ],
             "pg_basebackup",
         )
-        port = _pick_port()
+        port = pick_port(PREFERRED_PORT)
         settings = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(port),
@@ -215,39 +155,23 @@ def start_replica() -> ReplicaCluster:
         config = "".join(f"{name} = {value}\n" for name, value in settings.items())
         (data / "postgresql.conf").write_text("# written by replica_cluster.py\n" + config)
         (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-        if os.geteuid() == 0:
-            for name in ("postgresql.conf", "pg_hba.conf"):
-                shutil.chown(data / name, "postgres", "postgres")
+        hand_to_postgres(data / "postgresql.conf", data / "pg_hba.conf")
         cluster = ReplicaCluster(root, port, primary_port)
         started = True
         cluster.start()
         return cluster
     except BaseException:
-        if started:
-            _stop_quietly(root)
-        shutil.rmtree(root, ignore_errors=True)
+        remove_cluster(root, running=started)
         raise
-
-
-def _stop_quietly(root: Path) -> None:
-    with contextlib.suppress(ReplicaUnavailable):
-        _run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
-            "pg_ctl stop",
-        )
 
 
 def session_replica() -> Iterator[ReplicaCluster]:
     """The body of the session-scoped ``replica_cluster`` fixture."""
     try:
         cluster = start_replica()
-    except ReplicaUnavailable as exc:
-        reason = f"throwaway PostgreSQL replica unavailable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: it is required)")
-        pytest.skip(reason)
+    except ServerUnavailable as exc:
+        skip_unavailable(f"throwaway PostgreSQL replica unavailable: {exc}")
     try:
         yield cluster
     finally:
-        _stop_quietly(cluster.root)
-        shutil.rmtree(cluster.root, ignore_errors=True)
+        remove_cluster(cluster.root)

@@ -18,12 +18,9 @@ cannot start, its tests skip with the reason; with ``CI=true`` they fail.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -31,13 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
+from .local_servers import (
+    PG_BIN,
+    ServerUnavailable,
+    hand_to_postgres,
+    pg_ctl_start,
+    pick_port,
+    remove_cluster,
+    require_postgres_binaries,
+    run,
+    skip_unavailable,
+)
 
-PG_BIN = Path(os.environ.get("JADUGAR_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PREFERRED_PORT = 5439
 CANARY_ROLE = "jadugar_canary"
 OTHER_ADDRESS = "127.0.0.2"  # same server, not in the certificate
-_TIMEOUT = 60  # seconds for any one setup command
 
 PG_HBA = f"""\
 # written by tests/integration/tls_cluster.py
@@ -46,10 +51,6 @@ host  all {CANARY_ROLE} 127.0.0.0/8 scram-sha-256
 host  all all           127.0.0.0/8 trust
 host  all all           ::1/128     trust
 """
-
-
-class ClusterUnavailable(Exception):
-    """The throwaway cluster could not be set up; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -79,50 +80,9 @@ class TlsCluster:
     def psql(self, sql: str) -> None:
         """Run SQL as the superuser over the cluster's Unix socket."""
         psql = [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-        _run(
+        run(
             [*psql, "-h", str(self.root), "-p", str(self.port), "-d", "postgres", "-c", sql], "psql"
         )
-
-
-def _as_postgres() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def _run(cmd: list[str], what: str, *, as_postgres: bool = True) -> str:
-    full = (_as_postgres() if as_postgres else []) + cmd
-    try:
-        done = subprocess.run(
-            full,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ClusterUnavailable(f"{what} failed: {exc}") from exc
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip()[-2000:]
-        raise ClusterUnavailable(f"{what} exited {done.returncode}: {output}")
-    return done.stdout
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL does
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _pick_port() -> int:
-    if _port_free(PREFERRED_PORT):
-        return PREFERRED_PORT
-    with socket.socket() as sock:  # 5439 is taken (another run?): any free port
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _address_usable(address: str) -> bool:
@@ -149,9 +109,9 @@ def _name_outside_san() -> str | None:
 
 def _make_certificate(folder: Path) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
-        raise ClusterUnavailable("the openssl command is not installed")
+        raise ServerUnavailable("the openssl command is not installed")
     cert, key = folder / "server.crt", folder / "server.key"
-    _run(
+    run(
         [
             *("openssl", "req", "-x509", "-nodes", "-days", "2"),
             *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
@@ -170,26 +130,16 @@ def _make_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 def start_cluster() -> TlsCluster:
-    """initdb + certificate + pg_ctl start; raises ClusterUnavailable with the reason.
+    """initdb + certificate + pg_ctl start; raises ServerUnavailable with the reason.
     On failure everything it made is removed again."""
-    for binary in ("initdb", "pg_ctl", "psql"):
-        if not (PG_BIN / binary).is_file():
-            raise ClusterUnavailable(f"{PG_BIN / binary} not found (set JADUGAR_TEST_PG_BIN)")
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        raise ClusterUnavailable("running as root and runuser is not installed")
+    require_postgres_binaries("initdb", "pg_ctl", "psql")
     root = Path(tempfile.mkdtemp(prefix="jadugar-tls-"))
     started = False
     try:
         data = root / "data"
         cert, key = _make_certificate(root)
-        if os.geteuid() == 0:
-            try:
-                shutil.chown(root, "postgres", "postgres")
-                for path in (cert, key):
-                    shutil.chown(path, "postgres", "postgres")
-            except (LookupError, OSError) as exc:
-                raise ClusterUnavailable(f"cannot hand {root} to postgres: {exc}") from exc
-        _run(
+        hand_to_postgres(root, cert, key)
+        run(
             [
                 *(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"),
                 *("--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C"),
@@ -197,7 +147,7 @@ def start_cluster() -> TlsCluster:
             "initdb",
         )
         (data / "pg_hba.conf").write_text(PG_HBA)  # root writes; postgres keeps ownership
-        port = _pick_port()
+        port = pick_port(PREFERRED_PORT)
         other_address = OTHER_ADDRESS if _address_usable(OTHER_ADDRESS) else None
         listen = ",".join(a for a in ("127.0.0.1", other_address) if a)
         settings = {
@@ -211,47 +161,25 @@ def start_cluster() -> TlsCluster:
         options = f"-p {port} -k {shlex.quote(str(root))} " + " ".join(
             f"-c {shlex.quote(f'{name}={value}')}" for name, value in settings.items()
         )
-        log = root / "postgres.log"
-        try:
-            _run(
-                [
-                    *(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options),
-                    *("-w", "-t", "30", "start"),
-                ],
-                "pg_ctl start",
-            )
-        except ClusterUnavailable as exc:
-            tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
-            raise ClusterUnavailable(f"{exc}\n{tail}") from exc
+        pg_ctl_start(data, root / "postgres.log", "-o", options, "-w", "-t", "30")
         started = True
         cluster = TlsCluster(root, port, cert, other_address, _name_outside_san())
         # the role whose password is checked (pg_hba.conf: scram-sha-256)
         cluster.psql(f"CREATE ROLE {CANARY_ROLE} LOGIN")
         return cluster
     except BaseException:
-        if started:
-            _stop(root)
-        shutil.rmtree(root, ignore_errors=True)
+        remove_cluster(root, running=started)
         raise
 
 
-def _stop(root: Path) -> None:
-    with contextlib.suppress(ClusterUnavailable):
-        _run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
-            "pg_ctl stop",
-        )
-
-
 def stop_cluster(cluster: TlsCluster) -> None:
-    _stop(cluster.root)
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    remove_cluster(cluster.root)
 
 
 # One cluster per test session, shared by every module that imports the fixture (each
 # module importing it gets its own FixtureDef, hence the reference count).
 _lock = threading.Lock()
-_shared: TlsCluster | ClusterUnavailable | None = None
+_shared: TlsCluster | ServerUnavailable | None = None
 _users = 0
 
 
@@ -261,15 +189,12 @@ def _acquire() -> TlsCluster:
         if _shared is None:
             try:
                 _shared = start_cluster()
-            except ClusterUnavailable as exc:
+            except ServerUnavailable as exc:
                 _shared = exc
         _users += 1
         shared = _shared
-    if isinstance(shared, ClusterUnavailable):
-        reason = f"throwaway TLS PostgreSQL cluster unavailable: {shared}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: it is required)")
-        pytest.skip(reason)
+    if isinstance(shared, ServerUnavailable):
+        skip_unavailable(f"throwaway TLS PostgreSQL cluster unavailable: {shared}")
     return shared
 
 

@@ -9,12 +9,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...pool_types import PoolMetrics, PoolStatus, _percentile
+from ...pool_types import WAIT_SAMPLES, PoolMetrics, PoolStatus, pool_metrics
 
 if TYPE_CHECKING:
     from pymongo import monitoring
-
-WAIT_SAMPLES = 1024
 
 
 @dataclass(slots=True)
@@ -156,21 +154,15 @@ class PoolListener:
 
     def metrics(self) -> PoolMetrics:
         with self._lock:
-            ordered = sorted(self._waits)
-            counts = (
+            return pool_metrics(
                 self.acquires,
                 self.releases,
                 self.creates,
                 self.destroys,
                 self.timeouts,
                 self.errors,
+                self._waits,
             )
-        return PoolMetrics(
-            *counts,
-            wait_p50_ms=_percentile(ordered, 0.50),
-            wait_p95_ms=_percentile(ordered, 0.95),
-            wait_max_ms=ordered[-1] if ordered else 0.0,
-        )
 
     def as_pymongo_listener(self) -> monitoring.ConnectionPoolListener:
         """This listener as a ``pymongo.monitoring.ConnectionPoolListener`` (PyMongo checks

@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import asyncpg
 
@@ -30,6 +30,9 @@ from .errors import connect_error, translate
 _PING_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 5.0
 _RESYNC_TIMEOUT = 5.0
+
+T = TypeVar("T")
+
 _has_returning = re.compile(r"\bRETURNING\b", re.IGNORECASE).search
 
 
@@ -112,6 +115,19 @@ class PostgresConnection:
                 self.broken = True
                 self._raw.terminate()
 
+    async def _guarded(
+        self, operation: Callable[[], Awaitable[T]], sql: str | None, params: Sequence[Any] | None
+    ) -> T:
+        """``operation()`` awaited, its errors translated (``sql`` and ``params``: what they
+        name) and a cancellation or failure that closed the connection marking it broken."""
+        try:
+            return await operation()
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
+        except Exception as exc:
+            await self._fail(exc, sql, params)
+
     def _cancelled(self) -> None:
         # asyncpg sends the server a CancelRequest itself and keeps the connection usable;
         # it only stays unusable when asyncpg had to close it.
@@ -121,36 +137,22 @@ class PostgresConnection:
     # -- DriverConnection
 
     async def fetch(self, sql: str, params: Sequence[Any], timeout: float | None) -> list[Row]:
-        try:
-            records = await self._raw.fetch(sql, *params, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, params)
+        records = await self._guarded(
+            lambda: self._raw.fetch(sql, *params, timeout=timeout), sql, params
+        )
         return list(map(dict, records))
 
     async def execute(self, sql: str, params: Sequence[Any], timeout: float | None) -> ExecResult:
         if _has_returning(sql):
             rows = await self.fetch(sql, params, timeout)
             return ExecResult(rows, len(rows))
-        try:
-            status = await self._raw.execute(sql, *params, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, params)
+        status = await self._guarded(
+            lambda: self._raw.execute(sql, *params, timeout=timeout), sql, params
+        )
         return ExecResult([], _status_count(status))
 
     async def execute_script(self, sql: str, timeout: float | None) -> None:
-        try:
-            await self._raw.execute(sql, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, None)
+        await self._guarded(lambda: self._raw.execute(sql, timeout=timeout), sql, None)
 
     async def execute_many(
         self, sql: str, rows: Sequence[Sequence[Any]], timeout: float | None
@@ -159,13 +161,7 @@ class PostgresConnection:
         so the result is the number of parameter sets executed."""
         if not rows:
             return 0
-        try:
-            await self._raw.executemany(sql, rows, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, None)
+        await self._guarded(lambda: self._raw.executemany(sql, rows, timeout=timeout), sql, None)
         return len(rows)
 
     async def copy_records(
@@ -177,19 +173,17 @@ class PostgresConnection:
     ) -> int:
         """COPY … FROM STDIN (binary). ``table`` may be ``schema.table``."""
         schema, _, name = table.rpartition(".")
-        try:
-            status = await self._raw.copy_records_to_table(
+        status = await self._guarded(
+            lambda: self._raw.copy_records_to_table(
                 name,
                 records=records,
                 columns=list(columns),
                 schema_name=schema or None,
                 timeout=timeout,
-            )
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, f"COPY {table} FROM STDIN", None)
+            ),
+            f"COPY {table} FROM STDIN",
+            None,
+        )
         return _status_count(status)
 
     async def stream(
@@ -202,21 +196,13 @@ class PostgresConnection:
                 async for batch in it:
                     yield batch
             return
-        try:
-            cursor = await self._raw.cursor(sql, *params, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, params)
+        cursor = await self._guarded(
+            lambda: self._raw.cursor(sql, *params, timeout=timeout), sql, params
+        )
         while True:
-            try:
-                records = await cursor.fetch(batch_size, timeout=timeout)
-            except asyncio.CancelledError:
-                self._cancelled()
-                raise
-            except Exception as exc:
-                await self._fail(exc, sql, params)
+            records = await self._guarded(
+                lambda: cursor.fetch(batch_size, timeout=timeout), sql, params
+            )
             if records:
                 yield list(map(dict, records))
             if len(records) < batch_size:
@@ -233,13 +219,9 @@ class PostgresConnection:
         await self._run_unnamed(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params, timeout, sql)
         fetch = f"FETCH FORWARD {int(batch_size)} FROM {name}"
         while True:
-            try:
-                records = await self._raw.fetch(fetch, timeout=timeout)
-            except asyncio.CancelledError:
-                self._cancelled()
-                raise
-            except Exception as exc:
-                await self._fail(exc, sql, params)
+            records = await self._guarded(
+                lambda: self._raw.fetch(fetch, timeout=timeout), sql, params
+            )
             if records:
                 yield list(map(dict, records))
             if len(records) < batch_size:
@@ -250,13 +232,9 @@ class PostgresConnection:
         self, statement: str, params: Sequence[Any], timeout: float | None, sql: str
     ) -> None:
         """``statement`` for ``sql`` (the one errors name)."""
-        try:
-            await self._raw.execute(statement, *params, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
-        except Exception as exc:
-            await self._fail(exc, sql, params)
+        await self._guarded(
+            lambda: self._raw.execute(statement, *params, timeout=timeout), sql, params
+        )
 
     async def ping(self) -> None:
         try:
