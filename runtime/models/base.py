@@ -8,7 +8,6 @@ them. Rows read from the database are trusted: they are hydrated without re-vali
 from __future__ import annotations
 
 import datetime
-import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
@@ -28,6 +27,7 @@ from . import events, registry, rows, scopes
 from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
+from .gc_pause import collector_paused
 from .meta import ModelMeta
 from .methods import KeyedDelete
 from .relations import load_relations
@@ -236,12 +236,7 @@ class Model(BaseModel):
         new, put, hydrated = object.__new__, object.__setattr__, _HYDRATED
         models: list[Self] = []
         append = models.append
-        # Every model adds objects the cycle collector tracks; none of them is garbage
-        # yet, so a collection triggered half-way through a big result is pure waste.
-        pause = len(rows) > 256 and gc.isenabled()
-        if pause:
-            gc.disable()
-        try:
+        with collector_paused(len(rows)):
             for row in rows:
                 obj = new(cls)
                 put(obj, "__dict__", row)
@@ -249,9 +244,6 @@ class Model(BaseModel):
                 put(obj, "__pydantic_extra__", None)
                 put(obj, "__pydantic_private__", hydrated)
                 append(obj)
-        finally:
-            if pause:
-                gc.enable()
         return models
 
     @classmethod
@@ -305,9 +297,10 @@ class Model(BaseModel):
             stamp = _now()
             tail = (stamp, stamp)
             columns = (*columns, "created_at", "updated_at")
-        data = validated(cls, plan, values)
-        if tail:
-            data = [row + tail for row in data]
+        with collector_paused(len(values)):
+            data = validated(cls, plan, values)
+            if tail:
+                data = [row + tail for row in data]
         if cls._cipher is not None:
             from ..encryption.writes import create_many_sealed
 
