@@ -308,7 +308,9 @@ class Model(BaseModel):
             return len(data)
         if cls._document_store():
             columns, data = await cls._documents(columns, data)
-        await cls._unscoped_table().insert_many(data, columns=columns)
+            await cls._unscoped_table().insert_many(data, columns=columns)
+        else:
+            await cls._unscoped_table()._insert_rows(columns, data)
         return len(data)
 
     @classmethod

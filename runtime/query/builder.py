@@ -485,6 +485,16 @@ class TableQueryBuilder:
             values = checked_rows(values, names, encode)
         return InsertQuery(self, names, values, bulk=True)
 
+    def _insert_rows(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> InsertQuery:
+        """``insert_many(rows, columns=columns)`` for rows known to be tuples of the right
+        width (``create_many``'s validated values): the shape checks are skipped."""
+        compiler = self._session.compiler
+        values: Sequence[tuple[Any, ...]] = rows
+        if not compiler.driver_checks_values:
+            encode = compiler.adapt_json if compiler.encodes_json else None
+            values = checked_rows(values, columns, encode)
+        return InsertQuery(self, columns, values, bulk=True)
+
     def upsert(
         self,
         data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
