@@ -8,6 +8,7 @@ them. Rows read from the database are trusted: they are hydrated without re-vali
 from __future__ import annotations
 
 import datetime
+import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
@@ -27,7 +28,7 @@ from . import events, registry, rows, scopes
 from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
-from .gc_pause import collector_paused
+from .gc_pause import PAUSE_FROM, collector_paused
 from .meta import ModelMeta
 from .methods import KeyedDelete
 from .relations import load_relations
@@ -236,7 +237,12 @@ class Model(BaseModel):
         new, put, hydrated = object.__new__, object.__setattr__, _HYDRATED
         models: list[Self] = []
         append = models.append
-        with collector_paused(len(rows)):
+        # spelled out rather than ``with collector_paused()``: the context manager around
+        # this loop measured 80 ns a row slower (CPython 3.11)
+        pause = len(rows) > PAUSE_FROM and gc.isenabled()
+        if pause:
+            gc.disable()
+        try:
             for row in rows:
                 obj = new(cls)
                 put(obj, "__dict__", row)
@@ -244,6 +250,9 @@ class Model(BaseModel):
                 put(obj, "__pydantic_extra__", None)
                 put(obj, "__pydantic_private__", hydrated)
                 append(obj)
+        finally:
+            if pause:
+                gc.enable()
         return models
 
     @classmethod
