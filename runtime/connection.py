@@ -197,11 +197,10 @@ class Session:
         def call(conn: DriverConnection) -> Awaitable[list[Row]]:
             return conn.fetch(sql, params, timeout)
 
-        if read is None and not is_read_statement(sql):
-            # raw SQL on the primary, maybe a write (RETURNING): tracked, never retried
-            compiled = CompiledQuery(sql, params)
-            return await self._run(compiled, timeout, replicas.tracking(call), retry_safe=False)
-        return await self._run(CompiledQuery(sql, params), timeout, call, retry_safe=True)
+        # raw SQL on the primary that may write (RETURNING): never retried, and _run tracks
+        # its position for read-your-writes
+        retry_safe = read is not None or is_read_statement(sql)
+        return await self._run(CompiledQuery(sql, params), timeout, call, retry_safe=retry_safe)
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
         sql, params = compiled.sql, compiled.params
