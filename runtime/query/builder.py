@@ -480,16 +480,15 @@ class TableQueryBuilder:
             values = rows_as_tuples(dicts, names, lazy=compiler.driver_checks_values)
         else:
             values = sequences_as_tuples(cast("Sequence[Sequence[Any]]", rows), names)
-        if not compiler.driver_checks_values:
-            encode = compiler.adapt_json if compiler.encodes_json else None
-            values = checked_rows(values, names, encode)
-        return InsertQuery(self, names, values, bulk=True)
+        return self._insert_rows(names, values)
 
-    def _insert_rows(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> InsertQuery:
+    def _insert_rows(
+        self, columns: tuple[str, ...], values: Sequence[tuple[Any, ...]]
+    ) -> InsertQuery:
         """``insert_many(rows, columns=columns)`` for rows known to be tuples of the right
-        width (``create_many``'s validated values): the shape checks are skipped."""
+        width (``create_many``'s validated values): the shape checks are skipped; the value
+        checks the driver does not make itself are not."""
         compiler = self._session.compiler
-        values: Sequence[tuple[Any, ...]] = rows
         if not compiler.driver_checks_values:
             encode = compiler.adapt_json if compiler.encodes_json else None
             values = checked_rows(values, columns, encode)
