@@ -17,6 +17,7 @@ from .errors import DatabaseConnectionError, JadugarError, QueryError, Transacti
 from .query import tree
 from .query.compiler import CompiledQuery
 from .query.result import QueryResult
+from .query.row_chunks import RowChunks, made
 from .replicas.consistency import ReadOptions, is_read_statement
 from .replicas.routing import fetch_on_replica, stream_on_replica
 
@@ -227,21 +228,29 @@ class Session:
             return QueryResult([], 0)
         caps = self.capabilities
         compiler = self.compiler
-        records = rows  # already checked and JSON-encoded by the builder
         plain = not returning and on_conflict is None and table.alias is None
         if caps.bulk_insert == "copy" and plain and len(rows) >= COPY_THRESHOLD:
             compiled = CompiledQuery(f"COPY {compiler.quote(table.name)} FROM STDIN", ())
 
             def copy(conn: DriverConnection) -> Awaitable[int]:
-                return conn.copy_records(table.name, columns, records, timeout)
+                return conn.copy_records(table.name, columns, rows, timeout)
 
-            count = await self._run(compiled, timeout, copy, retry_safe=False)
+            tx = self._transaction()
+            if tx is not None and isinstance(rows, RowChunks):
+                # a chunk failing its check mid-COPY must not abort the whole transaction
+                async with tx.transaction():
+                    count = await self._run(compiled, timeout, copy, retry_safe=False)
+            else:
+                count = await self._run(compiled, timeout, copy, retry_safe=False)
             return QueryResult([], count)
+        records = made(rows)  # already checked and JSON-encoded by the builder
         per_statement = max(1, min(1000, caps.max_params // len(columns)))
         single = caps.bulk_insert != "executemany" and len(rows) <= per_statement
         if not single and self._transaction() is None:
             async with self.manager.transaction():
-                return await self.insert_many(table, columns, rows, returning, on_conflict, timeout)
+                return await self.insert_many(
+                    table, columns, records, returning, on_conflict, timeout
+                )
         if caps.bulk_insert == "executemany" and not returning:
             compiled = compiler.insert_rows_sql(table, columns, 1, (), on_conflict)
 

@@ -99,7 +99,9 @@ class DriverConnection(Protocol):
         records: Sequence[Sequence[Any]],
         timeout: float | None,
     ) -> int:
-        """Bulk load (PostgreSQL COPY). Only called when ``capabilities.copy``."""
+        """Bulk load (PostgreSQL COPY). Only called when ``capabilities.copy``.
+        ``records`` may be a ``RowChunks`` (rows checked a chunk at a time): a driver
+        that cannot stream them makes every row first (``row_chunks.made``)."""
         ...
 
     def stream(

@@ -22,7 +22,9 @@ from ..errors import (
     NotFoundError,
     RelationNotLoadedError,
     UnsupportedOperation,
+    ValidationError,
 )
+from ..query.row_chunks import ColumnKind, RowChunks
 from ..read_only import ensure_writable
 from . import events, registry, rows, scopes
 from .decode import DECODERS, Decoder, decoders_for
@@ -311,26 +313,24 @@ class Model(BaseModel):
             values = [scopes.fill(cls, row) for row in values]
         plan = rows.create_plan(cls)
         columns = plan.columns
+        kinds = plan.kinds
         tail: tuple[Any, ...] = ()
         if cls.__jadugar__.timestamps:
             stamp = _now()
             tail = (stamp, stamp)
             columns = (*columns, "created_at", "updated_at")
-        with collector_paused(len(values)):
-            data = validated(cls, plan, values)
-            if tail:
-                data = [row + tail for row in data]
+            kinds = (*kinds, *_STAMP_KINDS)
+        checked = RowChunks(len(values), _checker(cls, plan, values), kinds, tail)
         if cls._cipher is not None:
             from ..encryption.writes import create_many_sealed
 
-            await create_many_sealed(cls, columns, data)
-            return len(data)
-        if cls._document_store():
-            columns, data = await cls._documents(columns, data)
+            await create_many_sealed(cls, columns, checked.rows())
+        elif cls._document_store():
+            columns, data = await cls._documents(columns, checked.rows())
             await cls._unscoped_table().insert_many(data, columns=columns)
-        else:
-            await cls._unscoped_table()._insert_rows(columns, data)
-        return len(data)
+        else:  # checked as the insert goes: PostgreSQL's COPY streams the rows
+            await cls._unscoped_table()._insert_rows(columns, checked)
+        return len(values)
 
     @classmethod
     async def _documents(
@@ -555,6 +555,29 @@ def _keyed_query(query: Q, column: str, value: object) -> Q:
             return query._copy(query._builder.where_in(column, []))
         return query._copy(query._builder.where_raw("1 = 0"))
     return query._filter({column: value})
+
+
+_STAMP_KINDS = (ColumnKind(datetime.datetime, False),) * 2  # created_at, updated_at
+
+
+def _checker(
+    model: type[Model], plan: rows.RowPlan, values: Sequence[Mapping[str, Any]]
+) -> Callable[[int, int], list[tuple[Any, ...]]]:
+    """``create_many``'s rows start:stop checked, as value tuples. A bad row in a chunk
+    has every row checked, so the error names each bad row by its own index."""
+
+    def check(start: int, stop: int) -> list[tuple[Any, ...]]:
+        whole = start == 0 and stop == len(values)
+        part = values if whole else values[start:stop]
+        with collector_paused(stop - start):
+            try:
+                return validated(model, plan, part)
+            except ValidationError:
+                if not whole:
+                    validated(model, plan, values)
+                raise
+
+    return check
 
 
 def _now() -> datetime.datetime:

@@ -9,6 +9,7 @@ instance per row; ``ModelQuery.update`` validates its values the same way.
 from __future__ import annotations
 
 import datetime
+import decimal
 import types
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import annotated_types
 from pydantic import ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from ..query.row_chunks import ColumnKind
 from .meta import ColumnMeta
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class RowPlan:
     columns: tuple[str, ...]  # the create columns, in schema order
     values: Callable[[dict[str, Any]], tuple[Any, ...]]  # one validated row -> its values
     already_valid: Callable[[Sequence[Any]], list[tuple[Any, ...]] | None] | None = None
+    kinds: tuple[ColumnKind | None, ...] = ()  # each column's value type once validated
 
 
 _plans: dict[type[Model], RowPlan] = {}
@@ -104,7 +107,8 @@ def create_plan(model: type[Model]) -> RowPlan:
         if all(check is not None for check in checks)
         else None
     )
-    plan = RowPlan(TypeAdapter(many), tuple(columns), values, already_valid)
+    kinds = tuple(_output_kind(model.model_fields[name].annotation) for name in columns)
+    plan = RowPlan(TypeAdapter(many), tuple(columns), values, already_valid, kinds)
     _plans[model] = plan
     return plan
 
@@ -141,6 +145,23 @@ _EXACT: dict[Any, type] = {
     uuid.UUID: uuid.UUID,
 }
 _NONE = type(None)
+
+
+def _output_kind(annotation: Any) -> ColumnKind | None:
+    """The exact type pydantic returns for ``annotation`` (a plain type, a Literal of
+    strings, either optional), or None when it is not that simple."""
+    nullable = False
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = get_args(annotation)
+        rest = [m for m in members if m is not _NONE]
+        if len(rest) != 1:
+            return None
+        nullable, annotation = len(rest) < len(members), rest[0]
+    if get_origin(annotation) is Literal:
+        strings = all(type(v) is str for v in get_args(annotation))
+        return ColumnKind(str, nullable) if strings else None
+    exact = _EXACT.get(annotation) or (decimal.Decimal if annotation is decimal.Decimal else None)
+    return ColumnKind(exact, nullable) if exact is not None else None
 
 
 @dataclass(frozen=True, slots=True)

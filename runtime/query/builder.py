@@ -21,6 +21,7 @@ from .compiler import CompiledQuery
 from .conditions import WhereArg, _and, _column, _join_condition, _or, _table_ref, condition_from
 from .expressions import SqlExpr
 from .result import QueryResult
+from .row_chunks import made
 from .values import (
     SCALAR_SET,
     check_scalar,
@@ -491,7 +492,7 @@ class TableQueryBuilder:
         compiler = self._session.compiler
         if not compiler.driver_checks_values:
             encode = compiler.adapt_json if compiler.encodes_json else None
-            values = checked_rows(values, columns, encode)
+            values = checked_rows(made(values), columns, encode)
         return InsertQuery(self, columns, values, bulk=True)
 
     def upsert(

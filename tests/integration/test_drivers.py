@@ -7,6 +7,8 @@ Unreachable server: skipped with the reason, except with ``CI=true`` where it fa
 from __future__ import annotations
 
 import asyncio
+import datetime
+import math
 import os
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from jadugar.errors import (
     QueryTimeoutError,
     SerializationError,
 )
+from jadugar.query.row_chunks import CHUNK_ROWS, ColumnKind, RowChunks
 
 ENGINES = ("postgres", "mysql", "sqlite")
 SECRET = "s3cr3t-value@example.com"
@@ -318,6 +322,73 @@ async def test_execute_many_and_copy_records(env: Env) -> None:
         assert changed == 2
     got = await c.fetch(f"SELECT age FROM {users} WHERE name IN ('a', 'b') ORDER BY age", [], None)
     assert got == [{"age": 10}, {"age": 20}]
+
+
+async def test_copy_records_makes_row_chunks_as_it_sends_them(env: Env) -> None:
+    """PostgreSQL streams ``RowChunks`` of plain values into one COPY, asking for each
+    chunk only once the one before is sent; the other engines make every row first."""
+    c, name = env.conn, env.table()
+    await c.execute_script(
+        f"CREATE TABLE {name} (id INT PRIMARY KEY, score DOUBLE PRECISION NOT NULL, "
+        f"amount DECIMAL(30, 10), label VARCHAR(50), day DATE){env.engine_suffix}",
+        None,
+    )
+    values: list[tuple[Any, ...]] = [
+        (
+            n,
+            n / 7 - 3,
+            Decimal(n) / 8 if n % 3 else None,
+            f"a\tb\\{n}\n" if n % 2 else None,
+            datetime.date(2000, 1, 1) + datetime.timedelta(days=n),
+        )
+        for n in range(2 * CHUNK_ROWS + 10)
+    ]
+    if env.engine == "postgres":  # what only PostgreSQL's float8 stores
+        values[:4] = [
+            (n, score, None, None, values[n][4])
+            for n, score in enumerate((math.inf, -math.inf, 5e-324, -0.0))
+        ]
+    asked: list[tuple[int, int]] = []
+
+    def make(start: int, stop: int) -> list[tuple[Any, ...]]:
+        asked.append((start, stop))
+        return values[start:stop]
+
+    kinds = (
+        ColumnKind(int, False),
+        ColumnKind(float, False),
+        ColumnKind(Decimal, True),
+        ColumnKind(str, True),
+        ColumnKind(datetime.date, False),
+    )
+    columns = ["id", "score", "amount", "label", "day"]
+    copied = await c.copy_records(name, columns, RowChunks(len(values), make, kinds), None)
+    assert copied == len(values)
+    if env.engine == "postgres":
+        starts = range(0, len(values), CHUNK_ROWS)
+        assert asked == [(start, min(start + CHUNK_ROWS, len(values))) for start in starts]
+    else:
+        assert asked == [(0, len(values))]
+    rows = await c.fetch(f"SELECT * FROM {name} ORDER BY id", [], None)
+    got = [(r["id"], r["score"], r["amount"], r["label"], _as_date(r["day"])) for r in rows]
+    assert got == values
+    if env.engine == "postgres":
+        assert math.copysign(1.0, got[3][1]) == -1.0  # -0.0 kept its sign
+
+
+async def test_copy_records_stores_nothing_when_a_later_chunk_fails(env: Env) -> None:
+    c, name = env.conn, env.table()
+    await c.execute_script(f"CREATE TABLE {name} (id INT PRIMARY KEY){env.engine_suffix}", None)
+
+    def make(start: int, stop: int) -> list[tuple[Any, ...]]:
+        if stop > CHUNK_ROWS:
+            raise ValueError(f"row {CHUNK_ROWS + 3} is bad")
+        return [(n,) for n in range(start, stop)]
+
+    chunks = RowChunks(CHUNK_ROWS + 10, make, (ColumnKind(int, False),))
+    with pytest.raises(ValueError, match="is bad"):
+        await c.copy_records(name, ["id"], chunks, None)
+    assert await c.fetch(f"SELECT count(*) AS n FROM {name}", [], None) == [{"n": 0}]
 
 
 async def test_json_values(env: Env) -> None:
@@ -869,3 +940,8 @@ def test_a_program_that_never_disconnects_still_exits(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+def _as_date(value: Any) -> datetime.date:
+    """A DATE as read back: SQLite has no date type and returns the ISO text."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value

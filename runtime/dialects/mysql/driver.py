@@ -29,6 +29,7 @@ import aiomysql
 from pymysql.constants import CLIENT
 
 from ...errors import DatabaseConnectionError, QueryError, QueryTimeoutError
+from ...query.row_chunks import made
 from ..base import ConnectParams, ExecResult, Row
 from .errors import connect_error, translate
 
@@ -284,6 +285,7 @@ class MySQLConnection:
         timeout: float | None,
     ) -> int:
         """No COPY here: multi-row INSERT statements of about 1 MiB each."""
+        records = made(records)  # rows checked in chunks: all made first
         if not records:
             return 0
         prefix = f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES "

@@ -24,7 +24,9 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 
 from ...errors import DatabaseConnectionError
+from ...query.row_chunks import RowChunks
 from ..base import ConnectParams, ExecResult, Row
+from .copy_text import chunk_encoder
 from .errors import connect_error, translate
 
 _PING_TIMEOUT = 5.0
@@ -171,8 +173,14 @@ class PostgresConnection:
         records: Sequence[Sequence[Any]],
         timeout: float | None,
     ) -> int:
-        """COPY … FROM STDIN (binary). ``table`` may be ``schema.table``."""
+        """COPY … FROM STDIN (binary; text, streamed a chunk at a time, for ``RowChunks``
+        of plain values). ``table`` may be ``schema.table``."""
         schema, _, name = table.rpartition(".")
+        if isinstance(records, RowChunks):
+            encode = chunk_encoder(records.kinds, records.tail)
+            if encode is not None:
+                return await self._copy_chunks(table, columns, records, encode, timeout)
+            records = records.rows()  # checked in full before the COPY starts
         status = await self._guarded(
             lambda: self._raw.copy_records_to_table(
                 name,
@@ -184,6 +192,46 @@ class PostgresConnection:
             f"COPY {table} FROM STDIN",
             None,
         )
+        return _status_count(status)
+
+    async def _copy_chunks(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: RowChunks,
+        encode: Callable[[list[tuple[Any, ...]]], bytes],
+        timeout: float | None,
+    ) -> int:
+        """One COPY whose data is made while it runs: each chunk is checked and encoded
+        while the server stores the one before. A chunk that fails its check aborts the
+        COPY (nothing is stored) and its error is raised as it is."""
+        schema, _, name = table.rpartition(".")
+        failed: list[BaseException] = []
+
+        async def source() -> AsyncGenerator[bytes, None]:
+            try:
+                for chunk in rows.chunks():
+                    yield encode(chunk)
+            except Exception as exc:
+                failed.append(exc)
+                raise
+
+        try:
+            status = await self._guarded(
+                lambda: self._raw.copy_to_table(
+                    name,
+                    source=source(),
+                    columns=list(columns),
+                    schema_name=schema or None,
+                    timeout=timeout,
+                ),
+                f"COPY {table} FROM STDIN",
+                None,
+            )
+        except Exception:
+            if failed:
+                raise failed[0] from None
+            raise
         return _status_count(status)
 
     async def stream(

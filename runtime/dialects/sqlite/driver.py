@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from ...errors import DatabaseConnectionError, IntegrityError, QueryTimeoutError
+from ...query.row_chunks import made
 from ..base import ConnectParams, ExecResult, Row
 from .errors import connect_error, translate
 
@@ -432,6 +433,7 @@ class SQLiteConnection:
         timeout: float | None,
     ) -> int:
         """No COPY in SQLite: one prepared INSERT run for every record (executemany)."""
+        records = made(records)  # rows checked in chunks: all made first
         cols = ", ".join(_quote(c) for c in columns)
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {_quote(table)} ({cols}) VALUES ({marks})"

@@ -1,0 +1,110 @@
+"""Rows as COPY's text format, a chunk at a time (``COPY … FROM STDIN``, tab-separated).
+
+Used for rows whose every value has a checked type with a text form the server reads back
+exactly as asyncpg's binary encoding would have sent it: int, float (``repr`` round-trips),
+str, bool, Decimal, UUID and date. A column of any other type (datetime, whose naive values
+asyncpg reads as local time, bytes, JSON, ...) makes :func:`chunk_encoder` decline, and the
+rows go by the binary COPY instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ...query.row_chunks import ColumnKind
+
+NULL = "\\N"
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_BOOL = {True: "t", False: "f"}
+
+# the text of one value of each type (exact types: the rows were checked before)
+_FORMS: dict[type, Callable[[Any], str]] = {
+    int: int.__repr__,
+    float: float.__repr__,
+    bool: _BOOL.__getitem__,
+    decimal.Decimal: decimal.Decimal.__str__,
+    uuid.UUID: uuid.UUID.__str__,
+    datetime.date: datetime.date.isoformat,
+}
+
+Column = Callable[[Sequence[Any]], Iterable[str]]
+
+
+def _escape(value: str) -> str:
+    return value.translate(_ESCAPED) if _SPECIAL.search(value) else value
+
+
+def _strings(values: Sequence[str]) -> Sequence[str]:
+    # one search over the joined column: most columns hold nothing to escape
+    if _SPECIAL.search("".join(values)) is None:
+        return values
+    return [_escape(v) for v in values]
+
+
+def _nullable(form: Callable[[Any], str]) -> Column:
+    def texts(values: Sequence[Any]) -> list[str]:
+        return [NULL if v is None else form(v) for v in values]
+
+    return texts
+
+
+def _column(kind: ColumnKind) -> Column | None:
+    if kind.type is str:
+        return _nullable(_escape) if kind.nullable else _strings
+    form = _FORMS.get(kind.type)
+    if form is None:
+        return None
+    if kind.nullable:
+        return _nullable(form)
+    return lambda values: map(form, values)
+
+
+def _tail_text(tail: tuple[Any, ...]) -> str | None:
+    """The text the constant tail adds to every line, or None when a value has no exact
+    text form here (an aware datetime has: its ISO form keeps the offset)."""
+    parts: list[str] = []
+    for value in tail:
+        if value is None:
+            parts.append(NULL)
+        elif type(value) is datetime.datetime and value.utcoffset() is not None:
+            parts.append(value.isoformat())
+        elif type(value) is str:
+            parts.append(_escape(value))
+        elif type(value) in _FORMS:
+            parts.append(_FORMS[type(value)](value))
+        else:
+            return None
+    return "".join("\t" + part for part in parts)
+
+
+def chunk_encoder(
+    kinds: tuple[ColumnKind | None, ...], tail: tuple[Any, ...]
+) -> Callable[[list[tuple[Any, ...]]], bytes] | None:
+    """A function from a chunk of rows (without the tail) to its COPY text, or None when
+    a column's values have no exact text form."""
+    head = kinds[: len(kinds) - len(tail)]
+    columns: list[Column] = []
+    for kind in head:
+        column = _column(kind) if kind is not None else None
+        if column is None:
+            return None
+        columns.append(column)
+    tail_text = _tail_text(tail)
+    if tail_text is None:
+        return None
+    line_end = tail_text + "\n"
+
+    def encode(chunk: list[tuple[Any, ...]]) -> bytes:
+        texts = [
+            column(values) for column, values in zip(columns, zip(*chunk, strict=True), strict=True)
+        ]
+        lines = map("\t".join, zip(*texts, strict=True))
+        return (line_end.join(lines) + line_end).encode()
+
+    return encode
