@@ -691,6 +691,51 @@ async def test_cancelled_at_any_moment(env: Env) -> None:
         assert rows == [{"two": 2}]
 
 
+# a SELECT that starts on the event loop's thread (SQLite's inline reads) and runs past
+# its budget there: it must move to the worker thread, timeouts and cancels included
+_HEAVY_SELECT = (
+    "SELECT max(n) AS top FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL "
+    "SELECT n + 1 FROM c WHERE n < {last}) SELECT n FROM c)"
+)
+
+
+async def test_sqlite_long_reads_leave_the_event_loop_free(env: Env) -> None:
+    only(env, "sqlite")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.002)
+
+    beat = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    rows = await env.conn.fetch(_HEAVY_SELECT.format(last=2_000_000), [], None)
+    elapsed = time.monotonic() - started
+    beat.cancel()
+    assert rows == [{"top": 2_000_000}]
+    assert elapsed > 0.1 and ticks >= elapsed / 0.002 / 5  # the loop kept turning
+    small = await env.conn.fetch("SELECT 1 + ? AS two", [1], None)
+    assert small == [{"two": 2}]
+
+
+async def test_sqlite_long_reads_honour_timeouts_and_cancels(env: Env) -> None:
+    only(env, "sqlite")
+    c, endless = env.conn, _HEAVY_SELECT.format(last=10**12)
+    elapsed = await quickly(_expect(QueryTimeoutError, c.fetch(endless, [], 0.2)))
+    assert elapsed < 2.0
+    task = asyncio.create_task(c.fetch(endless, [], None))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # at once, on the same connection: waits for the cancelled read to end on the worker
+    rows = await asyncio.wait_for(c.fetch("SELECT 2 AS two", [], None), 3.0)
+    assert rows == [{"two": 2}] and not c.broken
+
+
 async def test_timeout_inside_a_write(env: Env) -> None:
     """The timeout applies to writes too, and a statement that finishes in time returns."""
     users = await env.users()

@@ -6,6 +6,12 @@ dict building run together there (the public aiosqlite cursor API costs three ho
 query: execute, fetchall, close; one hop makes primary-key lookups about 3x faster). This
 uses aiosqlite's ``Connection._execute`` and ``_conn``, stable since aiosqlite 0.11.
 
+Small reads skip the worker thread: a SELECT first runs on the event loop's thread with a
+budget of SQLite VM instructions, and one that needs more (or fails) runs again on the
+worker (see ``_fetch_inline``). A primary-key lookup then costs a few microseconds instead
+of two thread hops. Only on WAL (or in-memory) databases, where a reader never waits for a
+lock, and never while a call on the worker may still be running.
+
 ``:memory:`` gives every connection its own empty database: pool it with one connection.
 
 Timeouts and cancellation call ``sqlite3.Connection.interrupt()`` (thread-safe), so the
@@ -122,6 +128,34 @@ def _w_fetch(
 def _is_insert(sql: str) -> bool:
     head = sql.lstrip()[:7].upper()
     return head.startswith(("INSERT", "REPLACE"))
+
+
+# A read may run on the event loop's own thread, skipping the two thread hops that cost
+# far more than a small query (a primary-key lookup runs in a few microseconds). It gets a
+# budget of SQLite VM instructions: one that needs more is stopped there (no writes, so
+# nothing to undo) and runs again on the worker thread, where timeouts and cancellation
+# apply. So the loop is never held for long; any error also goes to the worker, which
+# reports it as usual. WAL readers take no lock that waits (busy_timeout never applies).
+_INLINE_STEPS = 2000
+# COUNT(*) of a whole table is one VM instruction that walks every page: never inline
+_WHOLE_COUNT = re.compile(r"count\s*\(", re.IGNORECASE).search
+
+
+def _over_budget() -> bool:
+    return True
+
+
+def _fetch_inline(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> tuple[Any, list[Any]] | None:
+    conn.set_progress_handler(_over_budget, _INLINE_STEPS)
+    try:
+        cur = conn.execute(sql, params)
+        return cur.description, cur.fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def _w_execute(conn: sqlite3.Connection, op: _Op, sql: str, params: Sequence[Any]) -> ExecResult:
@@ -295,7 +329,17 @@ def _quote(name: str) -> str:
 class SQLiteConnection:
     """One aiosqlite connection behind the DriverConnection Protocol."""
 
-    __slots__ = ("_aio", "_db", "_loop", "_submit", "broken", "created_at", "last_used")
+    __slots__ = (
+        "_aio",
+        "_db",
+        "_loop",
+        "_settled",
+        "_submit",
+        "broken",
+        "created_at",
+        "inline_reads",
+        "last_used",
+    )
 
     def __init__(self, aio: aiosqlite.Connection, loop: asyncio.AbstractEventLoop) -> None:
         self._aio = aio
@@ -305,6 +349,11 @@ class SQLiteConnection:
         self.broken = False
         self.created_at = loop.time()
         self.last_used = self.created_at
+        self.inline_reads = False  # set once the connection is known to be fit for them
+        # False from the moment a call is handed to the worker thread until it is known to
+        # have ended there: a call cancelled mid-way may still be running, and the sqlite3
+        # connection must never be used from both threads at once
+        self._settled = True
 
     @property
     def in_transaction(self) -> bool:
@@ -340,13 +389,16 @@ class SQLiteConnection:
     ) -> T:
         op = _Op()
         handle = None if timeout is None else self._loop.call_later(timeout, self._expire, op)
+        self._settled = False
         try:
             result: T = await self._submit(fn, self._db, op, *args)
+            self._settled = True
             return result
         except asyncio.CancelledError:
             self._interrupt(op)
             raise
         except Exception as exc:
+            self._settled = True
             raise await self._failure(exc, op, sql, params, timeout) from exc
         finally:
             if handle is not None:
@@ -376,10 +428,13 @@ class SQLiteConnection:
         return err
 
     async def _name_foreign_key(self, err: IntegrityError, sql: str) -> IntegrityError:
+        self._settled = False
         try:
             name: str | None = await self._submit(_w_fk_constraint, self._db, None, sql)
         except Exception:
+            self._settled = True
             return err
+        self._settled = True
         if not name:
             return err
         return IntegrityError(
@@ -394,19 +449,32 @@ class SQLiteConnection:
     # -- DriverConnection
 
     async def fetch(self, sql: str, params: Sequence[Any], timeout: float | None) -> list[Row]:
-        # _call inlined: one coroutine less on every query
-        op = _Op()
-        handle = None if timeout is None else self._loop.call_later(timeout, self._expire, op)
-        try:
-            description, rows = await self._submit(_w_fetch, self._db, op, sql, params)
-        except asyncio.CancelledError:
-            self._interrupt(op)
-            raise
-        except Exception as exc:
-            raise await self._failure(exc, op, sql, params, timeout) from exc
-        finally:
-            if handle is not None:
-                handle.cancel()
+        found = (
+            _fetch_inline(self._db, sql, params)
+            if self.inline_reads
+            and self._settled
+            and sql.startswith("SELECT")
+            and _WHOLE_COUNT(sql) is None
+            else None
+        )
+        if found is not None:
+            description, rows = found
+        else:  # _call inlined: one coroutine less on every query
+            op = _Op()
+            handle = None if timeout is None else self._loop.call_later(timeout, self._expire, op)
+            self._settled = False
+            try:
+                description, rows = await self._submit(_w_fetch, self._db, op, sql, params)
+                self._settled = True
+            except asyncio.CancelledError:
+                self._interrupt(op)
+                raise
+            except Exception as exc:
+                self._settled = True
+                raise await self._failure(exc, op, sql, params, timeout) from exc
+            finally:
+                if handle is not None:
+                    handle.cancel()
         if description is None:
             return []
         names = [d[0] for d in description]
@@ -452,8 +520,10 @@ class SQLiteConnection:
                 rows = await self._call(_w_stream_next, sql, params, timeout, cur, batch_size)
         finally:
             if not self.broken:
+                self._settled = False
                 with contextlib.suppress(Exception):  # else the cursor dies with the connection
                     await self._submit(_w_stream_close, self._db, None, cur)
+                    self._settled = True
 
     async def ping(self) -> None:
         try:
@@ -512,7 +582,10 @@ class SQLiteDriver:
         try:
             async with asyncio.timeout(params.connect_timeout):
                 connecting = aiosqlite.connect(
-                    path, isolation_level=None, uri=path.startswith("file:")
+                    path,
+                    isolation_level=None,
+                    uri=path.startswith("file:"),
+                    check_same_thread=False,  # inline reads; never two threads at once
                 )
                 _daemon(connecting)
                 aio = await connecting
@@ -521,9 +594,12 @@ class SQLiteDriver:
         conn = SQLiteConnection(aio, loop)
         try:
             await conn._call(_w_pragmas, None, None, params.connect_timeout, pragmas)
+            mode = await conn.fetch("PRAGMA journal_mode", (), params.connect_timeout)
         except BaseException as exc:
             conn.terminate()
             if isinstance(exc, Exception):
                 raise connect_error(exc, where) from exc
             raise
+        # a WAL reader never waits for a lock; in memory, no other connection holds one
+        conn.inline_reads = in_memory or str(mode[0]["journal_mode"]).lower() == "wal"
         return conn
