@@ -64,6 +64,24 @@ async def test_rows_over_several_chunks_come_back_verbatim(blog: DatabaseManager
     assert len(stamps) == 1 and stamps.pop() >= before
 
 
+async def test_plain_rows_come_back_verbatim(blog: DatabaseManager) -> None:
+    # nothing to escape and no NULLs: the chunks PostgreSQL formats in one call
+    plain = ["100% sure", "%s %d %r %%", "'quoted' \"double\"", "ñ 雪 😀", "x" * 120]
+    rows: list[UserCreate] = [
+        {
+            **_row(n),
+            "name": f"{plain[n % len(plain)][:115]}{n}",
+            "password_hash": plain[(n + 1) % len(plain)],
+            "api_key": uuid.UUID(int=n + 1),
+            "birthday": datetime.date(2000, 1, 1) + datetime.timedelta(days=n),
+        }
+        for n in range(ROWS)
+    ]
+    assert await User.create_many(rows) == ROWS
+    users = await User.query().order_by("id").get()
+    assert [_stored(u) for u in users] == rows
+
+
 async def test_a_bad_row_in_a_later_chunk_writes_nothing(blog: DatabaseManager) -> None:
     rows: list[dict[str, Any]] = [dict(_row(n)) for n in range(ROWS)]
     rows[CHUNK_ROWS + 77]["name"] = "x" * 121  # max_length 120
