@@ -1,7 +1,7 @@
 """Rows as COPY's text format, a chunk at a time (``COPY … FROM STDIN``, tab-separated).
 
 Used for rows whose every value has a checked type with a text form the server reads back
-exactly as asyncpg's binary encoding would have sent it: int, float (``repr`` round-trips),
+exactly as asyncpg's binary encoding would have sent it: int, float (17 significant digits),
 str, bool, Decimal, UUID and date. A column of any other type (datetime, whose naive values
 asyncpg reads as local time, bytes, JSON, ...) makes :func:`chunk_encoder` decline, and the
 rows go by the binary COPY instead.
@@ -27,7 +27,7 @@ _BOOL = {True: "t", False: "f"}
 # the text of one value of each type (exact types: the rows were checked before)
 _FORMS: dict[type, Callable[[Any], str]] = {
     int: int.__repr__,
-    float: float.__repr__,
+    float: "%.17g".__mod__,  # 17 significant digits: exact, and faster than repr
     bool: _BOOL.__getitem__,
     decimal.Decimal: decimal.Decimal.__str__,
     uuid.UUID: uuid.UUID.__str__,
@@ -35,7 +35,7 @@ _FORMS: dict[type, Callable[[Any], str]] = {
 }
 
 # the same texts as printf codes, for a whole chunk formatted in one call
-_CODES: dict[type, str] = {int: "%d", float: "%r", bool: "%d"}
+_CODES: dict[type, str] = {int: "%d", float: "%.17g", bool: "%d"}
 
 Column = Callable[[Sequence[Any]], Iterable[str]]
 
