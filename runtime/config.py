@@ -387,6 +387,7 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_STATEMENT_CACHE": EnvVar("statement_cache", "prepared-statement cache; false behind PgBouncer"),
     "JADUGAR_CONNECT_TIMEOUT": EnvVar("connect_timeout", "seconds to open one connection"),
     "JADUGAR_SQLITE_BUSY_TIMEOUT": EnvVar("sqlite_busy_timeout", "seconds SQLite waits for a lock"),
+    "JADUGAR_SQLITE_INLINE_READS": EnvVar("sqlite_inline_reads", "false: every SQLite read goes through the worker thread"),
     "JADUGAR_REPLICAS": EnvVar("replicas", "read replica URLs, comma separated"),
     "JADUGAR_READ_ONLY": EnvVar("read_only", "true: refuse every write on the client (ReadOnlyError) and open read-only sessions"),
     "JADUGAR_DEFAULT_CONSISTENCY": EnvVar("default_consistency", "reads with replicas: strong, eventual, read_your_writes or bounded_staleness"),
@@ -454,6 +455,7 @@ class DatabaseOptions(_Options):
     replica_check_interval: float = Field(default=1.0, gt=0)
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
+    sqlite_inline_reads: bool = True  # small reads on the event loop's thread (see the driver)
     connect_timeout: float = Field(default=10.0, gt=0)
     encryption: EncryptionOptions | None = None
     read_only: bool = False
@@ -484,6 +486,7 @@ class DatabaseOptions(_Options):
             replica_check_interval: float = 1.0,
             statement_cache: bool = True,
             sqlite_busy_timeout: float = 5.0,
+            sqlite_inline_reads: bool = True,
             connect_timeout: float = 10.0,
             encryption: EncryptionOptions | Mapping[str, Any] | None = None,
             read_only: bool = False,
@@ -608,6 +611,7 @@ class DatabaseOptions(_Options):
         }
         if parsed.path is not None:
             common["options"].setdefault("busy_timeout", str(self.sqlite_busy_timeout))
+            common["options"].setdefault("inline_reads", str(self.sqlite_inline_reads).lower())
             return ConnectParams(path=parsed.path, **common)
         context: _ssl.SSLContext | None = None
         mode: SslMode = "disable"

@@ -721,6 +721,14 @@ async def test_sqlite_long_reads_leave_the_event_loop_free(env: Env) -> None:
     assert small == [{"two": 2}]
 
 
+async def test_sqlite_inline_reads_can_be_switched_off(env: Env) -> None:
+    only(env, "sqlite")
+    assert getattr(env.conn, "inline_reads") is True  # noqa: B009 (a WAL database)
+    off = await env.connect(replace(env.params, options={"inline_reads": "false"}))
+    assert getattr(off, "inline_reads") is False  # noqa: B009
+    assert await off.fetch("SELECT 1 AS one", [], None) == [{"one": 1}]
+
+
 async def test_sqlite_long_reads_honour_timeouts_and_cancels(env: Env) -> None:
     only(env, "sqlite")
     c, endless = env.conn, _HEAVY_SELECT.format(last=10**12)

@@ -125,7 +125,12 @@ def test_sqlite_is_the_default_and_ignores_ssl() -> None:
 
 def test_sqlite_query_options_are_kept() -> None:
     params = DatabaseOptions(url="sqlite:///app.db?mode=ro&cache=shared").connect_params()
-    assert params.options == {"mode": "ro", "cache": "shared", "busy_timeout": "5.0"}
+    assert params.options == {
+        "mode": "ro",
+        "cache": "shared",
+        "busy_timeout": "5.0",
+        "inline_reads": "true",
+    }
 
 
 def test_sqlite_busy_timeout_reaches_the_driver() -> None:
@@ -133,6 +138,13 @@ def test_sqlite_busy_timeout_reaches_the_driver() -> None:
     assert params.options["busy_timeout"] == "1.5"
     from_url = DatabaseOptions(url="sqlite:///app.db?busy_timeout=9").connect_params()
     assert from_url.options["busy_timeout"] == "9"
+
+
+def test_sqlite_inline_reads_reach_the_driver() -> None:
+    off = DatabaseOptions(url="sqlite:///app.db", sqlite_inline_reads=False).connect_params()
+    assert off.options["inline_reads"] == "false"
+    from_url = DatabaseOptions(url="sqlite:///app.db?inline_reads=0").connect_params()
+    assert from_url.options["inline_reads"] == "0"
 
 
 def test_mongodb_seed_list() -> None:
@@ -552,6 +564,7 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
     ("JADUGAR_STATEMENT_CACHE", "false", lambda o: o.statement_cache, False),
     ("JADUGAR_CONNECT_TIMEOUT", "4", lambda o: o.connect_timeout, 4.0),
     ("JADUGAR_SQLITE_BUSY_TIMEOUT", "9", lambda o: o.sqlite_busy_timeout, 9.0),
+    ("JADUGAR_SQLITE_INLINE_READS", "false", lambda o: o.sqlite_inline_reads, False),
     (
         "JADUGAR_REPLICAS",
         "postgresql://r1/app, postgresql://r2/app",

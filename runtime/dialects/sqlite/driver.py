@@ -562,7 +562,8 @@ def _daemon(connecting: aiosqlite.Connection) -> None:
 
 class SQLiteDriver:
     """Opens SQLite connections: autocommit (the core sends BEGIN/COMMIT), WAL, foreign
-    keys on, ``busy_timeout`` from ``options["busy_timeout"]`` seconds (default 5)."""
+    keys on, ``busy_timeout`` from ``options["busy_timeout"]`` seconds (default 5), inline
+    reads unless ``options["inline_reads"]`` is false."""
 
     async def connect(self, params: ConnectParams) -> SQLiteConnection:
         path = params.path or ":memory:"
@@ -601,5 +602,6 @@ class SQLiteDriver:
                 raise connect_error(exc, where) from exc
             raise
         # a WAL reader never waits for a lock; in memory, no other connection holds one
-        conn.inline_reads = in_memory or str(mode[0]["journal_mode"]).lower() == "wal"
+        wanted = options.get("inline_reads", "true").lower() not in ("false", "0", "no", "off")
+        conn.inline_reads = wanted and (in_memory or str(mode[0]["journal_mode"]).lower() == "wal")
         return conn
