@@ -24,13 +24,13 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..gc_pause import PAUSE_FROM, collector_paused
 from ..query.row_chunks import ColumnKind, RowChunks
 from ..read_only import ensure_writable
 from . import events, registry, rows, scopes
 from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
-from .gc_pause import PAUSE_FROM, collector_paused
 from .meta import ModelMeta
 from .methods import KeyedDelete
 from .relations import load_relations

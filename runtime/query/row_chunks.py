@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar, cast, overload
 
+from ..gc_pause import collector_paused
+
 R = TypeVar("R", bound=Sequence[Any])
 
 CHUNK_ROWS = 500  # rows a chunk: small enough that the server starts storing at once
@@ -52,7 +54,10 @@ class RowChunks(Sequence[tuple[Any, ...]]):
         if self._made is None:
             made = self._make(0, self.total)
             tail = self.tail
-            self._made = [row + tail for row in made] if tail else made
+            if tail:
+                with collector_paused(len(made)):
+                    made = [row + tail for row in made]
+            self._made = made
         return self._made
 
     def __len__(self) -> int:
