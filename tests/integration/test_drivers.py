@@ -376,6 +376,27 @@ async def test_copy_records_makes_row_chunks_as_it_sends_them(env: Env) -> None:
         assert math.copysign(1.0, got[3][1]) == -1.0  # -0.0 kept its sign
 
 
+async def test_copy_records_keeps_the_typed_path_for_a_column_of_another_type(
+    env: Env,
+) -> None:
+    """Ints for a text column: COPY's text format would store "7"; they go the typed
+    (binary) way instead, which refuses them on PostgreSQL, so rows are made in full first."""
+    only(env, "postgres")
+    c, name = env.conn, env.table()
+    await c.execute_script(f"CREATE TABLE {name} (id INT PRIMARY KEY, label TEXT)", None)
+    asked: list[tuple[int, int]] = []
+
+    def make(start: int, stop: int) -> list[tuple[Any, ...]]:
+        asked.append((start, stop))
+        return [(n, n) for n in range(start, stop)]
+
+    kinds = (ColumnKind(int, False), ColumnKind(int, False))
+    with pytest.raises(QueryError, match="str"):
+        await c.copy_records(name, ["id", "label"], RowChunks(CHUNK_ROWS + 1, make, kinds), None)
+    assert asked == [(0, CHUNK_ROWS + 1)]
+    assert await c.fetch(f"SELECT count(*) AS n FROM {name}", [], None) == [{"n": 0}]
+
+
 async def test_copy_records_stores_nothing_when_a_later_chunk_fails(env: Env) -> None:
     c, name = env.conn, env.table()
     await c.execute_script(f"CREATE TABLE {name} (id INT PRIMARY KEY){env.engine_suffix}", None)

@@ -484,6 +484,42 @@ async def test_insert_many_refuses_a_value_it_cannot_store_and_inserts_nothing(
     assert db.pool.get_status().in_use == 0
 
 
+_HOSTILE = ["tab\there", "line\nbreak", "cr\rreturn", "back\\slash", "\\.", "\\N", "100%", "ñ😀"]
+
+
+async def test_insert_many_in_bulk_stores_every_value_verbatim(
+    db: DatabaseManager, tables: Tables
+) -> None:
+    """Three chunks and more: PostgreSQL streams such rows into COPY as text."""
+    items = db.query.table(tables.items)
+    rows = [
+        {"n": n, "label": None if n % 9 == 0 else f"{_HOSTILE[n % len(_HOSTILE)]} {n}"}
+        for n in range(1_300)
+    ]
+    rows[600:1_100] = [{"n": n, "label": f"plain {n}"} for n in range(600, 1_100)]
+    assert (await items.insert_many(rows)).row_count == 1_300
+    assert await items.select("n", "label").order_by("n").all() == rows
+
+
+async def test_insert_many_with_a_late_value_of_the_wrong_type(
+    db: DatabaseManager, tables: Tables, engine: str
+) -> None:
+    """A numeric string for an integer column, in a later chunk: PostgreSQL's typed
+    encoder refuses it (nothing stored) however the other chunks travel; MySQL and SQLite
+    convert it, as they do in any insert."""
+    rows: list[dict[str, Any]] = [{"n": n, "label": "x"} for n in range(1_300)]
+    for n in range(1_000, 1_300):
+        rows[n]["n"] = str(n)
+    items = db.query.table(tables.items)
+    if engine == "postgres":
+        with pytest.raises(QueryError, match="str"):
+            await items.insert_many(rows)
+        assert await items.count() == 0
+    else:
+        assert (await items.insert_many(rows)).row_count == 1_300
+        assert [r["n"] for r in await items.select("n").order_by("n").all()] == list(range(1_300))
+
+
 async def test_insert_many_with_columns_takes_tuples(db: DatabaseManager, tables: Tables) -> None:
     users = db.query.table(tables.users)
     columns = ("name", "email", "age", "profile")

@@ -1,10 +1,11 @@
 """Rows as COPY's text format, a chunk at a time (``COPY … FROM STDIN``, tab-separated).
 
-Used for rows whose every value has a checked type with a text form the server reads back
-exactly as asyncpg's binary encoding would have sent it: int, float (17 significant digits),
-str, bool, Decimal, UUID and date. A column of any other type (datetime, whose naive values
-asyncpg reads as local time, bytes, JSON, ...) makes :func:`chunk_encoder` decline, and the
-rows go by the binary COPY instead.
+Used only where a value's text is read back by the server exactly as asyncpg's binary
+encoding would have sent it: an int into an integer, numeric or float8 column, a float
+(17 significant digits) into float8, a str into a text type, a bool, Decimal, UUID or date
+into its own type. Anything else (a datetime, whose naive values asyncpg reads as local
+time, bytes, JSON, a subclass, a value in another type's column) makes the encoders decline,
+and the rows go by the binary COPY instead, with its own checks and errors.
 """
 
 from __future__ import annotations
@@ -37,7 +38,19 @@ _FORMS: dict[type, Callable[[Any], str]] = {
 # the same texts as printf codes, for a whole chunk formatted in one call
 _CODES: dict[type, str] = {int: "%d", float: "%.17g", bool: "%d"}
 
+# the server column types (asyncpg's type names) each Python type may be written into
+_TARGETS: dict[type, frozenset[str]] = {
+    int: frozenset({"int2", "int4", "int8", "numeric", "float8"}),
+    float: frozenset({"float8"}),
+    str: frozenset({"text", "varchar", "bpchar", "name", "citext"}),
+    bool: frozenset({"bool"}),
+    decimal.Decimal: frozenset({"numeric"}),
+    uuid.UUID: frozenset({"uuid"}),
+    datetime.date: frozenset({"date"}),
+}
+
 Column = Callable[[Sequence[Any]], Iterable[str]]
+Encoder = Callable[[list[tuple[Any, ...]]], bytes]
 
 
 def _escape(value: str) -> str:
@@ -69,15 +82,19 @@ def _column(kind: ColumnKind) -> Column | None:
     return lambda values: map(form, values)
 
 
-def _tail_text(tail: tuple[Any, ...]) -> str | None:
+def _tail_text(tail: tuple[Any, ...], targets: tuple[str, ...]) -> str | None:
     """The text the constant tail adds to every line, or None when a value has no exact
-    text form here (an aware datetime has: its ISO form keeps the offset)."""
+    text form here (an aware datetime into timestamptz has: its ISO form keeps the offset)."""
     parts: list[str] = []
-    for value in tail:
+    for value, target in zip(tail, targets, strict=True):
         if value is None:
             parts.append(NULL)
-        elif type(value) is datetime.datetime and value.utcoffset() is not None:
+        elif type(value) is datetime.datetime:
+            if value.utcoffset() is None or target != "timestamptz":
+                return None
             parts.append(value.isoformat())
+        elif target not in _TARGETS.get(type(value), ()):
+            return None
         elif type(value) is str:
             parts.append(_escape(value))
         elif type(value) in _FORMS:
@@ -88,18 +105,19 @@ def _tail_text(tail: tuple[Any, ...]) -> str | None:
 
 
 def chunk_encoder(
-    kinds: tuple[ColumnKind | None, ...], tail: tuple[Any, ...]
-) -> Callable[[list[tuple[Any, ...]]], bytes] | None:
+    kinds: tuple[ColumnKind | None, ...], tail: tuple[Any, ...], targets: tuple[str, ...]
+) -> Encoder | None:
     """A function from a chunk of rows (without the tail) to its COPY text, or None when
-    a column's values have no exact text form."""
+    a column's values have no exact text form in its server type (``targets``)."""
     head = kinds[: len(kinds) - len(tail)]
     columns: list[Column] = []
-    for kind in head:
-        column = _column(kind) if kind is not None else None
+    for kind, target in zip(head, targets, strict=False):
+        fits = kind is not None and target in _TARGETS.get(kind.type, ())
+        column = _column(kind) if kind is not None and fits else None
         if column is None:
             return None
         columns.append(column)
-    tail_text = _tail_text(tail)
+    tail_text = _tail_text(tail, targets[len(head) :])
     if tail_text is None:
         return None
     line_end = tail_text + "\n"
