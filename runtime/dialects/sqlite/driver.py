@@ -459,22 +459,8 @@ class SQLiteConnection:
         )
         if found is not None:
             description, rows = found
-        else:  # _call inlined: one coroutine less on every query
-            op = _Op()
-            handle = None if timeout is None else self._loop.call_later(timeout, self._expire, op)
-            self._settled = False
-            try:
-                description, rows = await self._submit(_w_fetch, self._db, op, sql, params)
-                self._settled = True
-            except asyncio.CancelledError:
-                self._interrupt(op)
-                raise
-            except Exception as exc:
-                self._settled = True
-                raise await self._failure(exc, op, sql, params, timeout) from exc
-            finally:
-                if handle is not None:
-                    handle.cancel()
+        else:
+            description, rows = await self._call(_w_fetch, sql, params, timeout, sql, params)
         if description is None:
             return []
         names = [d[0] for d in description]
