@@ -742,6 +742,31 @@ async def test_sqlite_long_reads_leave_the_event_loop_free(env: Env) -> None:
     assert small == [{"two": 2}]
 
 
+async def test_sqlite_small_reads_stay_off_the_worker_thread(env: Env) -> None:
+    """The same cached lookup run thousands of times never needs the worker: its budget
+    is per run (SQLite's step count of a cached statement keeps growing across runs)."""
+    only(env, "sqlite")
+    c, name = env.conn, env.table()
+    await c.execute_script(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, label TEXT)", None)
+    await c.execute_many(
+        f"INSERT INTO {name} (id, label) VALUES (?, ?)", [(n, f"l{n}") for n in range(100)], None
+    )
+    handed: list[object] = []
+    submit = c._submit  # type: ignore[attr-defined]
+
+    def counted(fn: Any, *args: Any) -> Any:
+        handed.append(fn)
+        return submit(fn, *args)
+
+    c._submit = counted  # type: ignore[attr-defined]
+    for n in range(3_000):
+        rows = await c.fetch(f"SELECT label FROM {name} WHERE id = ?", [n % 100], None)
+        assert rows == [{"label": f"l{n % 100}"}]
+    assert handed == []
+    await c.fetch(f"SELECT count(*) AS n FROM {name}", [], None)  # always the worker's
+    assert len(handed) == 1
+
+
 async def test_sqlite_inline_reads_can_be_switched_off(env: Env) -> None:
     only(env, "sqlite")
     assert getattr(env.conn, "inline_reads") is True  # noqa: B009 (a WAL database)

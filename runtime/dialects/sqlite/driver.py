@@ -137,18 +137,24 @@ def _is_insert(sql: str) -> bool:
 # apply. So the loop is never held for long; any error also goes to the worker, which
 # reports it as usual. WAL readers take no lock that waits (busy_timeout never applies).
 _INLINE_STEPS = 2000
+# SQLite calls the progress handler each time a statement's step count, summed over every
+# run of the cached prepared statement, passes a multiple of N: a budget of one call of N
+# would stop a 13-step lookup once in every 150 runs. So the handler is called every
+# _BUDGET_TICK steps and stops the statement at the budget's last tick of this run.
+_BUDGET_TICK = 100
 # COUNT(*) of a whole table is one VM instruction that walks every page: never inline
 _WHOLE_COUNT = re.compile(r"count\s*\(", re.IGNORECASE).search
-
-
-def _over_budget() -> bool:
-    return True
 
 
 def _fetch_inline(
     conn: sqlite3.Connection, sql: str, params: Sequence[Any]
 ) -> tuple[Any, list[Any]] | None:
-    conn.set_progress_handler(_over_budget, _INLINE_STEPS)
+    ticks = iter(range(_INLINE_STEPS // _BUDGET_TICK))
+
+    def over_budget() -> bool:
+        return next(ticks, None) is None
+
+    conn.set_progress_handler(over_budget, _BUDGET_TICK)
     try:
         cur = conn.execute(sql, params)
         return cur.description, cur.fetchall()
