@@ -147,20 +147,34 @@ _EXACT: dict[Any, type] = {
 _NONE = type(None)
 
 
+def _unwrapped(annotation: Any) -> tuple[Any, bool] | None:
+    """``annotation`` without its ``| None``, and whether it had one; None for any other
+    union."""
+    if get_origin(annotation) not in (Union, types.UnionType):
+        return annotation, False
+    members = get_args(annotation)
+    rest = [m for m in members if m is not _NONE]
+    return (rest[0], len(rest) < len(members)) if len(rest) == 1 else None
+
+
+def _string_choices(annotation: Any) -> frozenset[str] | None:
+    """The values of a Literal of strings, else None."""
+    if get_origin(annotation) is not Literal:
+        return None
+    values = get_args(annotation)
+    return frozenset(values) if all(type(v) is str for v in values) else None
+
+
 def _output_kind(annotation: Any) -> ColumnKind | None:
     """The exact type pydantic returns for ``annotation`` (a plain type, a Literal of
     strings, either optional), or None when it is not that simple."""
-    nullable = False
-    if get_origin(annotation) in (Union, types.UnionType):
-        members = get_args(annotation)
-        rest = [m for m in members if m is not _NONE]
-        if len(rest) != 1:
-            return None
-        nullable, annotation = len(rest) < len(members), rest[0]
-    if get_origin(annotation) is Literal:
-        strings = all(type(v) is str for v in get_args(annotation))
-        return ColumnKind(str, nullable) if strings else None
-    exact = _EXACT.get(annotation) or (decimal.Decimal if annotation is decimal.Decimal else None)
+    unwrapped = _unwrapped(annotation)
+    if unwrapped is None:
+        return None
+    plain, nullable = unwrapped
+    if _string_choices(plain) is not None:
+        return ColumnKind(str, nullable)
+    exact = _EXACT.get(plain) or (decimal.Decimal if plain is decimal.Decimal else None)
     return ColumnKind(exact, nullable) if exact is not None else None
 
 
@@ -199,29 +213,15 @@ class _ColumnCheck:
 
 
 def _column_check(info: Any) -> _ColumnCheck | None:
-    annotation = info.annotation
-    allowed: set[type] = set()
-    if get_origin(annotation) in (Union, types.UnionType):
-        members = get_args(annotation)
-        if _NONE in members:
-            allowed.add(_NONE)
-        rest = [m for m in members if m is not _NONE]
-        if len(rest) != 1:
-            return None
-        annotation = rest[0]
-    choices: frozenset[Any] | None = None
-    exact: type
-    if get_origin(annotation) is Literal:
-        values = get_args(annotation)
-        if not all(type(v) is str for v in values):
-            return None
-        choices, exact = frozenset(values), str
-    else:
-        found = _EXACT.get(annotation)
-        if found is None:
-            return None
-        exact = found
-    allowed.add(exact)
+    unwrapped = _unwrapped(info.annotation)
+    if unwrapped is None:
+        return None
+    annotation, nullable = unwrapped
+    choices = _string_choices(annotation)
+    exact = str if choices is not None else _EXACT.get(annotation)
+    if exact is None:
+        return None
+    allowed = {exact, _NONE} if nullable else {exact}
     low = high = max_length = None
     for constraint in info.metadata:
         if isinstance(constraint, annotated_types.Ge):
