@@ -271,7 +271,8 @@ def _w_stream_close(conn: sqlite3.Connection, op: _Op | None, cur: sqlite3.Curso
     cur.close()
 
 
-def _w_pragmas(conn: sqlite3.Connection, op: _Op, statements: Sequence[str]) -> None:
+def _w_pragmas(conn: sqlite3.Connection, op: _Op, statements: Sequence[str]) -> str:
+    """Run ``statements``; the journal mode they leave."""
     for statement in statements:
         for attempt in range(_PRAGMA_ATTEMPTS):
             try:
@@ -283,6 +284,7 @@ def _w_pragmas(conn: sqlite3.Connection, op: _Op, statements: Sequence[str]) -> 
                 if "locked" not in str(exc) or attempt == _PRAGMA_ATTEMPTS - 1:
                     raise
                 time.sleep(0.02)
+    return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
 
 _PRAGMA_ATTEMPTS = 100
@@ -356,10 +358,7 @@ class SQLiteConnection:
         self.created_at = loop.time()
         self.last_used = self.created_at
         self.inline_reads = False  # set once the connection is known to be fit for them
-        # False from the moment a call is handed to the worker thread until it is known to
-        # have ended there: a call cancelled mid-way may still be running, and the sqlite3
-        # connection must never be used from both threads at once
-        self._settled = True
+        self._settled = True  # no call on the worker thread may still be running (_on_worker)
 
     @property
     def in_transaction(self) -> bool:
@@ -395,20 +394,32 @@ class SQLiteConnection:
     ) -> T:
         op = _Op()
         handle = None if timeout is None else self._loop.call_later(timeout, self._expire, op)
-        self._settled = False
         try:
-            result: T = await self._submit(fn, self._db, op, *args)
-            self._settled = True
+            result: T = await self._on_worker(fn, op, *args)
             return result
         except asyncio.CancelledError:
             self._interrupt(op)
             raise
         except Exception as exc:
-            self._settled = True
             raise await self._failure(exc, op, sql, params, timeout) from exc
         finally:
             if handle is not None:
                 handle.cancel()
+
+    async def _on_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(sqlite3 connection, *args)`` on the worker thread. ``_settled`` is False
+        until it is known to have ended there: a call cancelled mid-way may still run, and
+        the sqlite3 connection must never be used from both threads at once."""
+        self._settled = False
+        try:
+            result: T = await self._submit(fn, self._db, *args)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            self._settled = True  # it failed there: it has ended
+            raise
+        self._settled = True
+        return result
 
     async def _failure(
         self,
@@ -434,13 +445,10 @@ class SQLiteConnection:
         return err
 
     async def _name_foreign_key(self, err: IntegrityError, sql: str) -> IntegrityError:
-        self._settled = False
         try:
-            name: str | None = await self._submit(_w_fk_constraint, self._db, None, sql)
+            name: str | None = await self._on_worker(_w_fk_constraint, None, sql)
         except Exception:
-            self._settled = True
             return err
-        self._settled = True
         if not name:
             return err
         return IntegrityError(
@@ -512,10 +520,8 @@ class SQLiteConnection:
                 rows = await self._call(_w_stream_next, sql, params, timeout, cur, batch_size)
         finally:
             if not self.broken:
-                self._settled = False
                 with contextlib.suppress(Exception):  # else the cursor dies with the connection
-                    await self._submit(_w_stream_close, self._db, None, cur)
-                    self._settled = True
+                    await self._on_worker(_w_stream_close, None, cur)
 
     async def ping(self) -> None:
         try:
@@ -586,8 +592,7 @@ class SQLiteDriver:
             raise connect_error(exc, where) from exc
         conn = SQLiteConnection(aio, loop)
         try:
-            await conn._call(_w_pragmas, None, None, params.connect_timeout, pragmas)
-            mode = await conn.fetch("PRAGMA journal_mode", (), params.connect_timeout)
+            mode = await conn._call(_w_pragmas, None, None, params.connect_timeout, pragmas)
         except BaseException as exc:
             conn.terminate()
             if isinstance(exc, Exception):
@@ -595,5 +600,5 @@ class SQLiteDriver:
             raise
         # a WAL reader never waits for a lock; in memory, no other connection holds one
         wanted = options.get("inline_reads", "true").lower() not in ("false", "0", "no", "off")
-        conn.inline_reads = wanted and (in_memory or str(mode[0]["journal_mode"]).lower() == "wal")
+        conn.inline_reads = wanted and (in_memory or mode == "wal")
         return conn
