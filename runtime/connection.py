@@ -4,6 +4,7 @@ is inside ``db.transaction()`` (a context variable), else on a pooled connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -236,11 +237,13 @@ class Session:
                 return conn.copy_records(table.name, columns, rows, timeout)
 
             tx = self._transaction()
-            if tx is not None and isinstance(rows, RowChunks):
-                # a chunk failing its check mid-COPY must not abort the whole transaction
-                async with tx.transaction():
-                    count = await self._run(compiled, timeout, copy, retry_safe=False)
-            else:
+            # a chunk failing its check mid-COPY must not abort the whole transaction
+            guard = (
+                tx.transaction()
+                if tx is not None and isinstance(rows, RowChunks)
+                else contextlib.nullcontext()
+            )
+            async with guard:
                 count = await self._run(compiled, timeout, copy, retry_safe=False)
             return QueryResult([], count)
         records = made(rows)  # already checked and JSON-encoded by the builder

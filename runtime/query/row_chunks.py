@@ -33,12 +33,12 @@ class RowChunks(Sequence[tuple[Any, ...]]):
 
     def __init__(
         self,
-        count: int,
+        total: int,
         make: Callable[[int, int], list[tuple[Any, ...]]],
         kinds: tuple[ColumnKind | None, ...],
         tail: tuple[Any, ...] = (),
     ) -> None:
-        self.total = count
+        self.total = total
         self._make = make  # rows start:stop without the tail; raises on a bad row
         self.kinds = kinds  # one a column, the tail's included; None: not known
         self.tail = tail

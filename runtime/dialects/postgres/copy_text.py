@@ -71,12 +71,11 @@ def _nullable(form: Callable[[Any], str]) -> Column:
     return texts
 
 
-def _column(kind: ColumnKind) -> Column | None:
+def _column(kind: ColumnKind) -> Column:
+    """The texts of a column of ``kind`` (a type of ``_TARGETS``)."""
     if kind.type is str:
         return _nullable(_escape) if kind.nullable else _strings
-    form = _FORMS.get(kind.type)
-    if form is None:
-        return None
+    form = _FORMS[kind.type]
     if kind.nullable:
         return _nullable(form)
     return lambda values: map(form, values)
@@ -95,12 +94,8 @@ def _tail_text(tail: tuple[Any, ...], targets: tuple[str, ...]) -> str | None:
             parts.append(value.isoformat())
         elif target not in _TARGETS.get(type(value), ()):
             return None
-        elif type(value) is str:
-            parts.append(_escape(value))
-        elif type(value) in _FORMS:
-            parts.append(_FORMS[type(value)](value))
-        else:
-            return None
+        else:  # a _TARGETS type: str or one of _FORMS
+            parts.append(_escape(value) if type(value) is str else _FORMS[type(value)](value))
     return "".join("\t" + part for part in parts)
 
 
@@ -109,22 +104,22 @@ def chunk_encoder(
 ) -> Encoder | None:
     """A function from a chunk of rows (without the tail) to its COPY text, or None when
     a column's values have no exact text form in its server type (``targets``)."""
-    head = kinds[: len(kinds) - len(tail)]
+    width = len(kinds) - len(tail)
     columns: list[Column] = []
-    for kind, target in zip(head, targets, strict=False):
-        fits = kind is not None and target in _TARGETS.get(kind.type, ())
-        column = _column(kind) if kind is not None and fits else None
-        if column is None:
+    codes: list[str] = []
+    nullable = False
+    for kind, target in zip(kinds[:width], targets, strict=False):
+        if kind is None or target not in _TARGETS.get(kind.type, ()):
             return None
-        columns.append(column)
-    tail_text = _tail_text(tail, targets[len(head) :])
+        columns.append(_column(kind))
+        codes.append(_CODES.get(kind.type, "%s"))
+        nullable = nullable or kind.nullable
+    tail_text = _tail_text(tail, targets[width:])
     if tail_text is None:
         return None
     line_end = tail_text + "\n"
-    line = "\t".join(_CODES.get(kind.type, "%s") for kind in head if kind is not None)
-    line += line_end.replace("%", "%%")
+    line = "\t".join(codes) + line_end.replace("%", "%%")
     tabs = line.count("\t")
-    nullable = any(kind is not None and kind.nullable for kind in head)
 
     def by_column(chunk: list[tuple[Any, ...]]) -> str:
         texts = [
