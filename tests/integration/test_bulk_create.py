@@ -50,6 +50,11 @@ def _row(n: int) -> UserCreate:
     }
 
 
+def _editable_rows() -> list[dict[str, Any]]:
+    """``ROWS`` rows as plain dicts, to spoil one here and there."""
+    return [dict(_row(n)) for n in range(ROWS)]
+
+
 def _stored(user: User) -> dict[str, Any]:
     return {name: getattr(user, name) for name in _row(0)}
 
@@ -83,7 +88,7 @@ async def test_plain_rows_come_back_verbatim(blog: DatabaseManager) -> None:
 
 
 async def test_a_bad_row_in_a_later_chunk_writes_nothing(blog: DatabaseManager) -> None:
-    rows: list[dict[str, Any]] = [dict(_row(n)) for n in range(ROWS)]
+    rows = _editable_rows()
     rows[CHUNK_ROWS + 77]["name"] = "x" * 121  # max_length 120
     rows[ROWS - 1]["email"] = 5
     with pytest.raises(ValidationError) as caught:
@@ -94,7 +99,7 @@ async def test_a_bad_row_in_a_later_chunk_writes_nothing(blog: DatabaseManager) 
 
 
 async def test_a_refused_bulk_load_leaves_the_transaction_usable(blog: DatabaseManager) -> None:
-    rows: list[dict[str, Any]] = [dict(_row(n)) for n in range(ROWS)]
+    rows = _editable_rows()
     rows[ROWS - 2]["active"] = "maybe"
     async with blog.transaction():
         await _user("Ada")
@@ -109,7 +114,7 @@ async def test_a_refused_bulk_load_leaves_the_transaction_usable(blog: DatabaseM
 async def test_values_pydantic_converts_in_a_later_chunk_are_stored_converted(
     blog: DatabaseManager,
 ) -> None:
-    rows: list[dict[str, Any]] = [dict(_row(n)) for n in range(ROWS)]
+    rows = _editable_rows()
     rows[ROWS - 5]["login_count"] = "42"  # lax: a numeric string is an int
     rows[ROWS - 5]["api_key"] = "ffffffff-0000-0000-0000-00000000002a"
     assert await User.create_many(rows) == ROWS  # type: ignore[arg-type]

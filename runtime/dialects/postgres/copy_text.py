@@ -108,7 +108,7 @@ def chunk_encoder(
     columns: list[Column] = []
     codes: list[str] = []
     nullable = False
-    for kind, target in zip(kinds[:width], targets, strict=False):
+    for kind, target in zip(kinds[:width], targets[:width], strict=True):
         if kind is None or target not in _TARGETS.get(kind.type, ()):
             return None
         columns.append(_column(kind))
