@@ -47,6 +47,16 @@ pytestmark = pytest.mark.asyncio
 CHECK = 0.1  # replica_check_interval of the managers here, seconds
 
 
+def _eventual(primary: str, *replicas: str) -> DatabaseManager:
+    """A manager on ``primary`` whose reads go to ``replicas`` (eventual consistency)."""
+    return DatabaseManager(
+        url=primary,
+        replicas=list(replicas),
+        default_consistency="eventual",
+        replica_check_interval=CHECK,
+    )
+
+
 class Targets:
     """Where each query ran, from the ``query`` event's ``target`` key."""
 
@@ -95,12 +105,7 @@ async def replicated(cluster: Cluster) -> AsyncIterator[DatabaseManager]:
     """A manager on the test server with the replica, and a table ``db.table_name`` made
     on the primary and seen on the replica; the replica replays without delay again
     afterwards."""
-    db = DatabaseManager(
-        url=cluster.primary_url(),
-        replicas=[cluster.url()],
-        default_consistency="eventual",
-        replica_check_interval=CHECK,
-    )
+    db = _eventual(cluster.primary_url(), cluster.url())
     await db.connect()
     table = f"jt_replicated_{uuid.uuid4().hex[:8]}"
     await db.query.raw(
@@ -314,12 +319,7 @@ async def test_model_queries_take_the_same_options(mariadb_replica: MariaDBRepli
     """The generated models' queries route as the builder's. On the temporary MariaDB pair
     only: the blog's tables have fixed names, which the shared servers must not see twice."""
     cluster = mariadb_replica
-    db = DatabaseManager(
-        url=cluster.primary_url(),
-        replicas=[cluster.url()],
-        default_consistency="eventual",
-        replica_check_interval=CHECK,
-    )
+    db = _eventual(cluster.primary_url(), cluster.url())
     await db.connect()
     history = MigrationOptions(
         directory=str(Path(__file__).resolve().parents[2] / "generated" / "migrations"),
@@ -359,12 +359,7 @@ async def test_model_queries_take_the_same_options(mariadb_replica: MariaDBRepli
 async def self_replicated(engine: str, tmp_path: Path) -> AsyncIterator[DatabaseManager]:
     """The test server with itself given twice as a replica, reads eventual."""
     server = url(engine, tmp_path)
-    db = DatabaseManager(
-        url=server,
-        replicas=[server, server],
-        default_consistency="eventual",
-        replica_check_interval=CHECK,
-    )
+    db = _eventual(server, server, server)
     await db.connect()
     try:
         yield db
