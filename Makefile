@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test typecheck lint check bench demo generate migration clean
+.PHONY: setup test typecheck lint check bench chaos demo generate migration clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ test: setup
 	$(BIN)/jadugar makemigrations --check
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory typecheck lint
+
+# The fault and attack suite alone, ending in its table of figures (also part of `make test`).
+chaos: setup
+	$(BIN)/python -m pytest -q tests/chaos
 
 generate: setup
 	$(BIN)/jadugar generate
