@@ -207,6 +207,8 @@ def _statements(script: str) -> Iterator[str]:
 def _w_script(conn: sqlite3.Connection, op: _Op, sql: str, params: Sequence[Any]) -> None:
     op.start()
     try:
+        if sql == "ROLLBACK" and not conn.in_transaction:
+            return  # nothing to undo: a no-op, as on PostgreSQL and MySQL (not an error)
         try:
             conn.execute(sql).close()
         except sqlite3.ProgrammingError as exc:
@@ -246,11 +248,17 @@ def _w_many(conn: sqlite3.Connection, op: _Op, sql: str, rows: Sequence[Sequence
 
 
 def _w_stream_open(
-    conn: sqlite3.Connection, op: _Op, sql: str, params: Sequence[Any], size: int
+    conn: sqlite3.Connection,
+    op: _Op,
+    opened: list[sqlite3.Cursor],
+    sql: str,
+    params: Sequence[Any],
+    size: int,
 ) -> tuple[sqlite3.Cursor, list[Row]]:
     op.start()
     try:
         cur = _execute(conn, sql, params)
+        opened.append(cur)
         if cur.description is None:
             cur.close()
             return cur, []
@@ -269,6 +277,11 @@ def _w_stream_next(conn: sqlite3.Connection, op: _Op, cur: sqlite3.Cursor, size:
 
 def _w_stream_close(conn: sqlite3.Connection, op: _Op | None, cur: sqlite3.Cursor) -> None:
     cur.close()
+
+
+def _w_close_opened(conn: sqlite3.Connection, op: _Op | None, opened: list[Any]) -> None:
+    for cur in opened:
+        cur.close()
 
 
 def _w_pragmas(conn: sqlite3.Connection, op: _Op, statements: Sequence[str]) -> str:
@@ -362,7 +375,10 @@ class SQLiteConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self._db.in_transaction
+        # A call cancelled mid-way may still run on the worker (a BEGIN about to open a
+        # transaction, a COMMIT about to end one): until a later call has ended, say yes,
+        # so the pool's ROLLBACK, queued behind it, runs before the connection is reused.
+        return not self._settled or self._db.in_transaction
 
     @property
     def session_id(self) -> int | None:
@@ -511,7 +527,17 @@ class SQLiteConnection:
         self, sql: str, params: Sequence[Any], batch_size: int, timeout: float | None
     ) -> AsyncGenerator[list[Row], None]:
         """A sqlite3 cursor read ``batch_size`` rows at a time: constant memory."""
-        cur, rows = await self._call(_w_stream_open, sql, params, timeout, sql, params, batch_size)
+        opened: list[sqlite3.Cursor] = []
+        try:
+            cur, rows = await self._call(
+                _w_stream_open, sql, params, timeout, opened, sql, params, batch_size
+            )
+        except asyncio.CancelledError:
+            # the open may still finish on the worker, and its unfinished SELECT would hold
+            # a read snapshot (a later BEGIN IMMEDIATE fails): close it there, behind it
+            with contextlib.suppress(Exception):
+                await self._on_worker(_w_close_opened, None, opened)
+            raise
         try:
             while rows:
                 yield rows
