@@ -55,6 +55,12 @@ class Transaction:
         self.cache_tables: set[str] = set()  # written in it: invalidated again at the end
 
     @property
+    def _timeout(self) -> float | None:
+        """BEGIN, COMMIT, ROLLBACK and savepoints are bounded like any statement (a stalled
+        link must not hold the caller past its timeout)."""
+        return self.manager.default_timeout
+
+    @property
     def connection(self) -> DriverConnection:
         if self._connection is None:
             raise TransactionError("the transaction has not started (use `async with`)")
@@ -93,15 +99,17 @@ class Transaction:
             self.savepoint = f"jadugar_sp_{self._depth}"
             self._connection = parent.connection
             async with parent.lock:
-                await self._connection.execute_script(compiler.savepoint_sql(self.savepoint), None)
+                await self._connection.execute_script(
+                    compiler.savepoint_sql(self.savepoint), self._timeout
+                )
         else:
             pool = self.manager.pool
             conn = await pool.acquire()
             try:
                 for sql in self._schema_sql(before=True):
-                    await conn.execute_script(sql, None)
+                    await conn.execute_script(sql, self._timeout)
                 for sql in compiler.begin_sql(self.isolation, self.read_only):
-                    await conn.execute_script(sql, None)
+                    await conn.execute_script(sql, self._timeout)
                 await session_settings.apply(self.manager, conn)
             except BaseException:
                 await pool.release(conn)
@@ -140,11 +148,13 @@ class Transaction:
         if self.savepoint is not None:
             assert self.parent is not None
             async with self.parent.lock:
-                await conn.execute_script(compiler.release_savepoint_sql(self.savepoint), None)
+                await conn.execute_script(
+                    compiler.release_savepoint_sql(self.savepoint), self._timeout
+                )
             self._emit("transaction:commit")
             return
         try:
-            await conn.execute_script("COMMIT", None)
+            await conn.execute_script("COMMIT", self._timeout)
         except BaseException:
             # a failed COMMIT leaves nothing committed; the pool rolls back or discards
             await self._restore(conn)
@@ -166,13 +176,17 @@ class Transaction:
         if self.savepoint is not None:
             assert self.parent is not None
             async with self.parent.lock:
-                await conn.execute_script(compiler.rollback_to_savepoint_sql(self.savepoint), None)
-                await conn.execute_script(compiler.release_savepoint_sql(self.savepoint), None)
+                await conn.execute_script(
+                    compiler.rollback_to_savepoint_sql(self.savepoint), self._timeout
+                )
+                await conn.execute_script(
+                    compiler.release_savepoint_sql(self.savepoint), self._timeout
+                )
             self._emit("transaction:rollback")
             return
         try:
             if not conn.broken:
-                await conn.execute_script("ROLLBACK", None)
+                await conn.execute_script("ROLLBACK", self._timeout)
         except Exception:
             pass  # the pool sees the open transaction or the broken connection and handles it
         finally:
@@ -192,7 +206,7 @@ class Transaction:
             return
         try:
             for sql in statements:
-                await conn.execute_script(sql, None)
+                await conn.execute_script(sql, self._timeout)
         except Exception:
             conn.broken = True
 

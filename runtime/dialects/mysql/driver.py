@@ -9,12 +9,13 @@ Timeouts and cancellation. The MySQL protocol cannot cancel a statement in-band,
 
 - On MariaDB, a statement with a timeout is sent as ``SET STATEMENT max_statement_time=T
   FOR …``: the server stops it itself (error 1969 -> ``QueryTimeoutError``) and the
-  connection stays usable. A client timer at ``T + 1 s`` backs it up.
+  connection stays usable. A client timer at ``T + 0.25 s`` backs it up.
 - Whenever the client timer fires (MySQL, scripts, streams, or the MariaDB backstop) or
   the task is cancelled mid-statement, the connection is closed and marked ``broken``
   and a short side connection sends ``KILL QUERY <id>`` so the server stops the work. On
-  timeout the KILL is awaited before ``QueryTimeoutError`` is raised; on cancellation it
-  runs in the background so ``CancelledError`` propagates at once.
+  timeout the KILL is awaited (up to 0.2 s, then it goes on in the background: a stalled
+  network must not hold the caller) before ``QueryTimeoutError`` is raised; on
+  cancellation it runs in the background so ``CancelledError`` propagates at once.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from .errors import connect_error, translate
 
 log = logging.getLogger("jadugar.mysql")
 
-_SERVER_TIMEOUT_GRACE = 1.0  # client backstop after MariaDB's max_statement_time
+_SERVER_TIMEOUT_GRACE = 0.25  # client backstop after MariaDB's max_statement_time
 _KILL_TIMEOUT = 5.0  # bound on the side connection that sends KILL QUERY
+_KILL_WAIT = 0.2  # how long a timed-out call waits for its KILL (then it goes on alone)
 _PING_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 5.0
 _COPY_CHUNK_BYTES = 1 << 20  # multi-row INSERT statements of about 1 MiB
@@ -166,18 +168,17 @@ class MySQLConnection:
         except Exception as exc:  # the session may be gone already: nothing left to stop
             log.debug("KILL QUERY %s failed: %s", self._thread_id, exc)
 
-    def _abandon(self) -> None:
-        """Cancelled mid-statement: never reuse this connection; stop the server work."""
+    def _abandon(self) -> asyncio.Task[None]:
+        """Never reuse this connection; stop the server work (the KILL, in the background)."""
         self.broken = True
         self._raw.close()
         task = asyncio.get_running_loop().create_task(self._kill_query())
         _background.add(task)
         task.add_done_callback(_background.discard)
+        return task
 
     async def _timed_out(self, sql: str | None, timeout: float, exc: BaseException) -> NoReturn:
-        self.broken = True
-        self._raw.close()
-        await self._kill_query()
+        await asyncio.wait([self._abandon()], timeout=_KILL_WAIT)
         raise QueryTimeoutError(
             f"statement ran past its {timeout:g}s timeout: it was killed on the server and "
             "the connection closed",

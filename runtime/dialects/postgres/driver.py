@@ -31,7 +31,7 @@ from .errors import connect_error, translate
 
 _PING_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 5.0
-_RESYNC_TIMEOUT = 5.0
+_RESYNC_TIMEOUT = 0.25  # a healthy server acknowledges a cancel in milliseconds
 
 T = TypeVar("T")
 
@@ -63,7 +63,16 @@ def _status_count(status: str) -> int:
 class PostgresConnection:
     """One asyncpg connection behind the DriverConnection Protocol."""
 
-    __slots__ = ("_broken", "_cursors", "_named", "_pid", "_raw", "created_at", "last_used")
+    __slots__ = (
+        "_broken",
+        "_cursors",
+        "_named",
+        "_pid",
+        "_raw",
+        "_unsettled",
+        "created_at",
+        "last_used",
+    )
 
     def __init__(
         self, raw: Any, loop: asyncio.AbstractEventLoop, *, named_statements: bool = True
@@ -71,6 +80,7 @@ class PostgresConnection:
         self._raw = raw
         self._pid: int | None = raw.get_server_pid()
         self._broken = False
+        self._unsettled = False  # a cancelled statement may still be running (_cancelled)
         # False (statement_cache off, behind PgBouncer): no statement outlives its call
         self._named = named_statements
         self._cursors = 0  # SQL cursors declared, for unique names
@@ -88,7 +98,10 @@ class PostgresConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return bool(self._raw.is_in_transaction())
+        # after a cancel, asyncpg knows the transaction state only once the server has
+        # ended the statement (a BEGIN may still open one): until a later statement has
+        # completed, say yes, so the pool's ROLLBACK (which waits for that) runs first
+        return self._unsettled or bool(self._raw.is_in_transaction())
 
     @property
     def session_id(self) -> int | None:
@@ -127,16 +140,19 @@ class PostgresConnection:
         """``operation()`` awaited, its errors translated (``sql`` and ``params``: what they
         name) and a cancellation or failure that closed the connection marking it broken."""
         try:
-            return await operation()
+            result = await operation()
         except asyncio.CancelledError:
             self._cancelled()
             raise
         except Exception as exc:
             await self._fail(exc, sql, params)
+        self._unsettled = False
+        return result
 
     def _cancelled(self) -> None:
         # asyncpg sends the server a CancelRequest itself and keeps the connection usable;
         # it only stays unusable when asyncpg had to close it.
+        self._unsettled = True
         if self._raw.is_closed():
             self.broken = True
 
