@@ -9,6 +9,7 @@ from pathlib import Path
 from .schema.model import FieldSpec, ModelSpec, RelationSpec, Schema
 from .schema.names import snake_case
 from .typemap import default_literal, python_type
+from .where_forms import operator_aliases, where_overloads
 
 RELATION_DEPTH = 3  # with_("posts.comments.author") is the deepest path typed as a Literal
 
@@ -72,6 +73,8 @@ class ModelView:
     relations: tuple[RelationView, ...]
     column_names: tuple[str, ...]
     relation_paths: tuple[str, ...]
+    # the typed where(column, value) / where(column, op, value) overloads' parameters
+    where_overloads: tuple[str, ...] = ()
     embedded: tuple[EmbeddedView, ...] = ()  # innermost first
 
     @property
@@ -220,8 +223,13 @@ def relation_paths(schema: Schema, model: ModelSpec, depth: int = RELATION_DEPTH
 
 
 def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
-    imports: set[str] = {"from collections.abc import Sequence"}  # create_many
+    imports: set[str] = {"from collections.abc import Iterable, Sequence"}  # where, create_many
     fields = tuple(_field_view(model, f, imports) for f in model.fields)
+    overloads = where_overloads(
+        (spec, view.annotation, view.column_type)
+        for spec, view in zip(model.fields, fields, strict=True)
+        if view.in_where
+    )
     embedded, embedded_enums = _embedded_views(model, model.fields, model.name, model.name, imports)
     enums = tuple(embedded_enums + _enums(model.fields, model.name))
     relations = tuple(_relation_view(model, r) for r in model.relations)
@@ -231,7 +239,7 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
     inner_fields = [f for e in embedded for f in e.fields]
     if any(f.declaration.startswith("Field(") for f in (*fields, *inner_fields)):
         pydantic.add("Field")
-    typing = {"ClassVar", "Final", "Literal", "TypedDict", "Unpack"}
+    typing = {"ClassVar", "Final", "Literal", "Self", "TypedDict", "Unpack", "overload"}
     if relations:
         typing |= {"TYPE_CHECKING", "cast"}
     else:
@@ -239,6 +247,7 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
     if any(f.in_create and not f.create_required for f in fields):
         typing.add("NotRequired")
     jadugar = ["ColumnMeta", "KeyedDelete", "Model", "ModelMeta", "ModelQuery"]
+    jadugar += operator_aliases(overloads)
     if any(f.declaration.startswith("auto(") for f in fields):
         jadugar.insert(0, "auto")
     if relations:
@@ -270,6 +279,7 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
         relations=relations,
         column_names=tuple(f.name for f in model.fields),
         relation_paths=tuple(sorted(relation_paths(schema, model))),
+        where_overloads=overloads,
         embedded=tuple(embedded),
     )
 

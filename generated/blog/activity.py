@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import ClassVar, Final, Literal, Never, NotRequired, TypedDict, Unpack
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Final, Literal, Never, NotRequired, Self, TypedDict, Unpack, overload
 
-from jadugar import Column
+from jadugar import Column, Condition
 from jadugar.models import (
     ColumnMeta,
+    ComparisonOp,
     EmbeddedModel,
+    EqualityOp,
     KeyedDelete,
+    MembershipOp,
     Model,
     ModelMeta,
     ModelQuery,
+    RangeOp,
     auto,
 )
 from pydantic import Field
@@ -157,6 +161,86 @@ class ActivityQuery(ModelQuery[Activity, ActivityColumn, ActivityRelation]):
     """A typed query over ``activities``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: ActivityWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["kind"], value: ActivityKind, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["user_id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["created_at", "updated_at"], value: datetime.datetime, /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: EqualityOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: MembershipOp, value: Iterable[str], /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["kind"], op: EqualityOp, value: ActivityKind, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["kind"], op: MembershipOp, value: Iterable[ActivityKind], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["user_id"], op: ComparisonOp, value: int, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["user_id"], op: MembershipOp, value: Iterable[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["user_id"], op: RangeOp, value: tuple[int, int] | list[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: ComparisonOp,
+        value: datetime.datetime,
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: MembershipOp,
+        value: Iterable[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: RangeOp,
+        value: tuple[datetime.datetime, datetime.datetime] | list[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Activity.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[ActivityWhere]) -> ActivityQuery:
         """Keep rows whose fields equal these values."""

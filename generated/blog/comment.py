@@ -4,11 +4,35 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
+from collections.abc import Iterable, Sequence
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Literal,
+    NotRequired,
+    Self,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+)
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, RelationMeta, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    RelationMeta,
+    auto,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -164,6 +188,95 @@ class CommentQuery(ModelQuery[Comment, CommentColumn, CommentRelation]):
     """A typed query over ``comments``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: CommentWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id", "post_id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["user_id"], value: int | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["body"], value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["created_at", "updated_at"], value: datetime.datetime, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "post_id", "user_id"], op: ComparisonOp, value: int, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "post_id", "user_id"], op: MembershipOp, value: Iterable[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["id", "post_id", "user_id"],
+        op: RangeOp,
+        value: tuple[int, int] | list[int],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["user_id"], op: EqualityOp, value: None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["body"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["body"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["body"], op: MembershipOp, value: Iterable[str], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["body"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: ComparisonOp,
+        value: datetime.datetime,
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: MembershipOp,
+        value: Iterable[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: RangeOp,
+        value: tuple[datetime.datetime, datetime.datetime] | list[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Comment.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[CommentWhere]) -> CommentQuery:
         """Keep rows whose fields equal these values."""

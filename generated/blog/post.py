@@ -4,12 +4,36 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Literal,
+    NotRequired,
+    Self,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+)
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, RelationMeta, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    RelationMeta,
+    auto,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -233,6 +257,155 @@ class PostQuery(ModelQuery[Post, PostColumn, PostRelation]):
     """A typed query over ``posts``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: PostWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id", "user_id", "reading_minutes"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["title"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["status"], value: PostStatus, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["body"], value: str | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["rating"], value: float | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["price"], value: Decimal, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["published_at"], value: datetime.datetime | None, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["created_at", "updated_at"], value: datetime.datetime, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "user_id", "reading_minutes"], op: ComparisonOp, value: int, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["id", "user_id", "reading_minutes"],
+        op: MembershipOp,
+        value: Iterable[int],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["id", "user_id", "reading_minutes"],
+        op: RangeOp,
+        value: tuple[int, int] | list[int],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["title", "body"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["title", "body"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["title", "body"], op: MembershipOp, value: Iterable[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["title", "body"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["status"], op: EqualityOp, value: PostStatus, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["status"], op: MembershipOp, value: Iterable[PostStatus], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["body", "rating", "published_at"], op: EqualityOp, value: None, /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["rating"], op: ComparisonOp, value: float, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["rating"], op: MembershipOp, value: Iterable[float], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["rating"], op: RangeOp, value: tuple[float, float] | list[float], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["price"], op: ComparisonOp, value: Decimal, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["price"], op: MembershipOp, value: Iterable[Decimal], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["price"],
+        op: RangeOp,
+        value: tuple[Decimal, Decimal] | list[Decimal],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["published_at", "created_at", "updated_at"],
+        op: ComparisonOp,
+        value: datetime.datetime,
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["published_at", "created_at", "updated_at"],
+        op: MembershipOp,
+        value: Iterable[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["published_at", "created_at", "updated_at"],
+        op: RangeOp,
+        value: tuple[datetime.datetime, datetime.datetime] | list[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Post.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[PostWhere]) -> PostQuery:
         """Keep rows whose fields equal these values."""

@@ -4,11 +4,35 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
+from collections.abc import Iterable, Sequence
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Literal,
+    NotRequired,
+    Self,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+)
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, RelationMeta, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    RelationMeta,
+    auto,
+)
 from pydantic import Field, JsonValue
 
 if TYPE_CHECKING:
@@ -150,6 +174,89 @@ class ProfileQuery(ModelQuery[Profile, ProfileColumn, ProfileRelation]):
     """A typed query over ``profiles``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: ProfileWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id", "user_id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["bio"], value: str | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["avatar"], value: bytes | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["wakes_at"], value: datetime.time | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id", "user_id"], op: ComparisonOp, value: int, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "user_id"], op: MembershipOp, value: Iterable[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "user_id"], op: RangeOp, value: tuple[int, int] | list[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["bio"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["bio", "avatar", "wakes_at"], op: EqualityOp, value: None, /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["bio"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["bio"], op: MembershipOp, value: Iterable[str], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["bio"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["avatar"], op: EqualityOp, value: bytes, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["avatar"], op: MembershipOp, value: Iterable[bytes], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["wakes_at"], op: ComparisonOp, value: datetime.time, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["wakes_at"], op: MembershipOp, value: Iterable[datetime.time], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["wakes_at"],
+        op: RangeOp,
+        value: tuple[datetime.time, datetime.time] | list[datetime.time],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Profile.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[ProfileWhere]) -> ProfileQuery:
         """Keep rows whose fields equal these values."""

@@ -3,11 +3,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, TypedDict, Unpack, cast
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Final, Literal, Self, TypedDict, Unpack, cast, overload
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, RelationMeta, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    RelationMeta,
+    auto,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -134,6 +146,49 @@ class TagQuery(ModelQuery[Tag, TagColumn, TagRelation]):
     """A typed query over ``tags``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: TagWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: ComparisonOp, value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: MembershipOp, value: Iterable[int], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id"], op: RangeOp, value: tuple[int, int] | list[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], op: MembershipOp, value: Iterable[str], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Tag.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[TagWhere]) -> TagQuery:
         """Keep rows whose fields equal these values."""

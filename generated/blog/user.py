@@ -5,11 +5,35 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, NotRequired, TypedDict, Unpack, cast
+from collections.abc import Iterable, Sequence
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Literal,
+    NotRequired,
+    Self,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+)
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, RelationMeta, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    RelationMeta,
+    auto,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -233,6 +257,155 @@ class UserQuery(ModelQuery[User, UserColumn, UserRelation]):
     """A typed query over ``users``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: UserWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id", "login_count"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name", "email", "password_hash"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["active"], value: bool, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["api_key"], value: uuid.UUID | None, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["birthday"], value: datetime.date | None, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["created_at", "updated_at"], value: datetime.datetime, /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["deleted_at"], value: datetime.datetime | None, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "login_count"], op: ComparisonOp, value: int, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id", "login_count"], op: MembershipOp, value: Iterable[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["id", "login_count"],
+        op: RangeOp,
+        value: tuple[int, int] | list[int],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name", "email", "password_hash"], op: ComparisonOp, value: str, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name", "email", "password_hash"], op: PatternOp, value: str, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["name", "email", "password_hash"],
+        op: MembershipOp,
+        value: Iterable[str],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["name", "email", "password_hash"],
+        op: RangeOp,
+        value: tuple[str, str] | list[str],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["active"], op: EqualityOp, value: bool, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["active"], op: MembershipOp, value: Iterable[bool], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["api_key"], op: EqualityOp, value: uuid.UUID, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["api_key", "birthday", "deleted_at"], op: EqualityOp, value: None, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["api_key"], op: MembershipOp, value: Iterable[uuid.UUID], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["birthday"], op: ComparisonOp, value: datetime.date, /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["birthday"], op: MembershipOp, value: Iterable[datetime.date], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["birthday"],
+        op: RangeOp,
+        value: tuple[datetime.date, datetime.date] | list[datetime.date],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at", "deleted_at"],
+        op: ComparisonOp,
+        value: datetime.datetime,
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at", "deleted_at"],
+        op: MembershipOp,
+        value: Iterable[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at", "deleted_at"],
+        op: RangeOp,
+        value: tuple[datetime.datetime, datetime.datetime] | list[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``User.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[UserWhere]) -> UserQuery:
         """Keep rows whose fields equal these values."""

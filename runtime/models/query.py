@@ -22,6 +22,7 @@ from .base import Model, _now
 from .encode import encode_node
 from .relations import load_counts, load_relations
 from .validation import validation_error as _validation_error
+from .where import where_form
 
 M = TypeVar("M", bound=Model)
 C = TypeVar("C", bound=str)
@@ -70,7 +71,20 @@ class ModelQuery(Generic[M, C, R]):
 
     # ---- building --------------------------------------------------------------------
     def where(self, *conditions: Condition) -> Self:
-        """Filter with typed column conditions: ``.where(User.c.age >= 18)``."""
+        """Filter with typed column conditions: ``.where(User.c.login_count >= 10)``. The
+        generated query classes also take, typed per column, a mapping of equalities
+        ``.where({"active": True})``, ``.where("email", e)`` and the seed's
+        ``.where("login_count", ">", 10)`` (operators: ``jadugar.query.operators``)."""
+        return self._where(conditions)
+
+    def _where(self, args: tuple[object, ...]) -> Self:
+        """Every form of ``where`` (``where.py``), checked against the model's columns."""
+        form = where_form(self._model, args)
+        if isinstance(form, dict):
+            return self._filter(form)
+        return self._conditions(form)
+
+    def _conditions(self, conditions: tuple[Condition, ...]) -> Self:
         model = self._model
         if model._cipher is not None:  # equalities on searchable fields -> blind indexes
             cipher, ring = model._cipher, model._ring()

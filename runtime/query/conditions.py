@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import tree
 from .expressions import SqlExpr
+from .operators import OPERATORS
 from .values import SCALAR_SET, check_scalar
 
 if TYPE_CHECKING:
     from .builder import TableQueryBuilder
 
 WhereArg = Any  # Mapping | Condition | str column | callable grouping; checked at run time
-_OPERATORS = frozenset(
-    ["=", "!=", "<>", "<", "<=", ">", ">=", "like", "not_like", "ilike", "not_ilike",
-     "in", "not_in", "between", "not_between"]
-)  # fmt: skip
 
 
 def _column(name: str | SqlExpr, what: str = "column") -> tree.Expr:
@@ -42,8 +39,8 @@ def _equals(column: str, value: Any) -> tree.Expr:
 
 
 def _operation(column: str | SqlExpr, op: str, value: Any) -> tree.Expr:
-    if not isinstance(op, str) or op.lower() not in _OPERATORS:
-        raise ValueError(f"unknown operator {op!r}; use one of {', '.join(sorted(_OPERATORS))}")
+    if not isinstance(op, str) or op.lower() not in OPERATORS:
+        raise ValueError(f"unknown operator {op!r}; use one of {', '.join(sorted(OPERATORS))}")
     op = op.lower()
     left = _column(column)
     where = f"where {column if isinstance(column, str) else 'expression'!r} {op}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from ..cache.backend import ANY_TABLE
 from ..errors import UnsafeQueryError
@@ -11,6 +11,7 @@ from ..read_only import ensure_raw_read, refused
 from ..replicas.consistency import Consistency, ReadOptions, is_read_statement
 from . import tree
 from .compiler import CompiledQuery
+from .conditions import WhereArg
 from .expressions import SqlExpr
 from .result import QueryResult
 from .values import check_writable
@@ -133,6 +134,10 @@ class InsertQuery:
 
 
 class _FilteredWrite:
+    """An update or a delete. Its filter is its table builder's: ``where`` and the other
+    filters may come before ``update()``/``delete()`` or after, as in Knex, with the same
+    statement either way; every call returns a new query."""
+
     __slots__ = ("_all", "_base", "_returning")
 
     _verb: str = ""
@@ -142,18 +147,66 @@ class _FilteredWrite:
         self._all = base._all_rows
         self._returning: tuple[str, ...] = ()
 
-    def all_rows(self) -> Any:
-        new = self._clone()
+    def all_rows(self) -> Self:
+        """Run with no ``where``: touch every row on purpose."""
+        new: Self = self._clone()
         new._all = True
         return new
 
-    def returning(self, *columns: str) -> Any:
-        new = self._clone()
+    def returning(self, *columns: str) -> Self:
+        new: Self = self._clone()
         new._returning = tuple(_name(c) for c in columns) or ("*",)
         return new
 
     def _clone(self) -> Any:
         raise NotImplementedError
+
+    def _filtered(self, base: TableQueryBuilder) -> Self:
+        new: Self = self._clone()
+        new._base = base
+        return new
+
+    # ---- filters, after update()/delete() -----------------------------------------------
+    def where(self, *args: WhereArg) -> Self:
+        """Filter the rows to write, as ``TableQueryBuilder.where``; either order works:
+
+        ``await qb.table("users").update({"active": False}).where("age", "<", 5)``
+        is ``await qb.table("users").where("age", "<", 5).update({"active": False})``.
+        """
+        return self._filtered(self._base.where(*args))
+
+    def or_where(self, *args: WhereArg) -> Self:
+        """``... OR <condition>``: ``delete().where("age", "<", 5).or_where("age", None)``."""
+        return self._filtered(self._base.or_where(*args))
+
+    def where_not(self, *args: WhereArg) -> Self:
+        """``AND NOT <condition>``: ``update({"active": True}).where_not({"banned": True})``."""
+        return self._filtered(self._base.where_not(*args))
+
+    def where_in(self, column: str | SqlExpr, values: Iterable[Any]) -> Self:
+        """``delete().where_in("id", [1, 2, 3])``."""
+        return self._filtered(self._base.where_in(column, values))
+
+    def where_not_in(self, column: str | SqlExpr, values: Iterable[Any]) -> Self:
+        return self._filtered(self._base.where_not_in(column, values))
+
+    def where_null(self, column: str | SqlExpr) -> Self:
+        """``update({"age": 0}).where_null("age")``."""
+        return self._filtered(self._base.where_null(column))
+
+    def where_not_null(self, column: str | SqlExpr) -> Self:
+        return self._filtered(self._base.where_not_null(column))
+
+    def where_between(self, column: str | SqlExpr, low: Any, high: Any) -> Self:
+        """``delete().where_between("age", 1, 5)`` (both ends included)."""
+        return self._filtered(self._base.where_between(column, low, high))
+
+    def where_not_between(self, column: str | SqlExpr, low: Any, high: Any) -> Self:
+        return self._filtered(self._base.where_not_between(column, low, high))
+
+    def where_raw(self, sql: str, params: Sequence[Any] = ()) -> Self:
+        """``delete().where_raw("age < ?", [5])``: SQL text with bound parameters."""
+        return self._filtered(self._base.where_raw(sql, params))
 
     def _check_safe(self) -> None:
         if self._base._where is None and not self._all:

@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import ClassVar, Final, Literal, Never, NotRequired, TypedDict, Unpack
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Final, Literal, Never, NotRequired, Self, TypedDict, Unpack, overload
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+)
 from pydantic import Field
 
 CredentialColumn = Literal["id", "service", "secret", "active"]
@@ -115,6 +126,48 @@ class CredentialQuery(ModelQuery[Credential, CredentialColumn, CredentialRelatio
     """A typed query over ``jenc_credentials``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: CredentialWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], value: uuid.UUID, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["service"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: EqualityOp, value: uuid.UUID, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id"], op: MembershipOp, value: Iterable[uuid.UUID], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["service"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["service"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["service"], op: MembershipOp, value: Iterable[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["service"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Credential.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[CredentialWhere]) -> CredentialQuery:
         """Keep rows whose fields equal these values."""

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import ClassVar, Final, Literal, Never, NotRequired, TypedDict, Unpack
+from typing import ClassVar, Final, Literal, Never, NotRequired, Self, TypedDict, Unpack, overload
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    EqualityOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    auto,
+)
 from pydantic import Field, JsonValue
 
 PatientColumn = Literal[
@@ -142,6 +154,86 @@ class PatientQuery(ModelQuery[Patient, PatientColumn, PatientRelation]):
     """A typed query over ``jenc_patients``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: PatientWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name", "ssn"], value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["created_at", "updated_at"], value: datetime.datetime, /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: ComparisonOp, value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: MembershipOp, value: Iterable[int], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id"], op: RangeOp, value: tuple[int, int] | list[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name", "ssn"], op: MembershipOp, value: Iterable[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["ssn"], op: EqualityOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: ComparisonOp,
+        value: datetime.datetime,
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: MembershipOp,
+        value: Iterable[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["created_at", "updated_at"],
+        op: RangeOp,
+        value: tuple[datetime.datetime, datetime.datetime] | list[datetime.datetime],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Patient.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[PatientWhere]) -> PatientQuery:
         """Keep rows whose fields equal these values."""

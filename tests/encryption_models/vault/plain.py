@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import ClassVar, Final, Literal, Never, TypedDict, Unpack
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Final, Literal, Never, Self, TypedDict, Unpack, overload
 
-from jadugar import Column
-from jadugar.models import ColumnMeta, KeyedDelete, Model, ModelMeta, ModelQuery, auto
+from jadugar import Column, Condition
+from jadugar.models import (
+    ColumnMeta,
+    ComparisonOp,
+    KeyedDelete,
+    MembershipOp,
+    Model,
+    ModelMeta,
+    ModelQuery,
+    PatternOp,
+    RangeOp,
+    auto,
+)
 from pydantic import Field
 
 PlainColumn = Literal["id", "name", "ssn", "born"]
@@ -116,6 +127,71 @@ class PlainQuery(ModelQuery[Plain, PlainColumn, PlainRelation]):
     """A typed query over ``jenc_plains``."""
 
     __slots__ = ()
+
+    @overload
+    def where(self, *conditions: Condition) -> Self: ...
+
+    @overload
+    def where(self, conditions: PlainWhere, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name", "ssn"], value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["born"], value: datetime.date, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: ComparisonOp, value: int, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["id"], op: MembershipOp, value: Iterable[int], /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["id"], op: RangeOp, value: tuple[int, int] | list[int], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name", "ssn"], op: ComparisonOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["name", "ssn"], op: PatternOp, value: str, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name", "ssn"], op: MembershipOp, value: Iterable[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["name", "ssn"], op: RangeOp, value: tuple[str, str] | list[str], /
+    ) -> Self: ...
+
+    @overload
+    def where(self, column: Literal["born"], op: ComparisonOp, value: datetime.date, /) -> Self: ...
+
+    @overload
+    def where(
+        self, column: Literal["born"], op: MembershipOp, value: Iterable[datetime.date], /
+    ) -> Self: ...
+
+    @overload
+    def where(
+        self,
+        column: Literal["born"],
+        op: RangeOp,
+        value: tuple[datetime.date, datetime.date] | list[datetime.date],
+        /,
+    ) -> Self: ...
+
+    def where(self, *args: object) -> Self:
+        """Filter by typed conditions (``Plain.c.<column> > value``), a mapping of equalities,
+        ``(column, value)`` or ``(column, op, value)``: each column takes the operators
+        (``jadugar.query.operators``) and the values of its type."""
+        return self._where(args)
 
     def filter_by(self, **values: Unpack[PlainWhere]) -> PlainQuery:
         """Keep rows whose fields equal these values."""
