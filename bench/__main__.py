@@ -8,10 +8,16 @@ Workloads (same data, same results, checked once before timing):
   PostgreSQL, multi-row ``executemany`` on MariaDB, ``executemany`` in a transaction on SQLite)
   fed ready-made tuples, against Jadugar given the same rows as dicts (its usual API);
 - insert_many 10k, columns=: the same, Jadugar also given tuples (``columns=``);
-- 1,000 concurrent: 1,000 tasks, one lookup each, through pools of 10 connections.
+- 1,000 concurrent: 1,000 tasks, one lookup each, through pools of 10 connections;
+- Redis cache hit / miss: the 2,000 lookups (distinct keys for the miss) through
+  ``.cache()`` on a manager whose ``cache.backend`` is Redis, every lookup a hit (the
+  cache filled first) or a miss (the table's version changed before each run), against
+  the raw driver's uncached lookups (ratios shown, no 0.9 target: not the same work).
 
 Servers come from ``JADUGAR_BENCH_POSTGRES_URL`` / ``JADUGAR_BENCH_MYSQL_URL`` (defaults:
-the local test servers); SQLite uses a file in a temporary folder. An unreachable server is
+the local test servers) and ``JADUGAR_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``,
+keys under a prefix of the run's own, changed then left to expire); SQLite uses a file in
+a temporary folder. An unreachable server is
 skipped with a line saying so. The table is printed and written as Markdown to
 ``bench/results.md``.
 """
@@ -27,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jadugar import DatabaseManager, DatabaseOptions, PoolOptions
+from jadugar.cache import RedisCacheBackend
 
 from .data import (
     CONCURRENT_TASKS,
@@ -51,7 +59,17 @@ from .harness import SHORT_RUN, Result, Workload, markdown, measure, print_table
 from .jadugar_side import JadugarSide
 
 ENGINES = ("postgres", "mysql", "sqlite")
-WORKLOADS = ("fetch", "lookups", "insert_many", "insert_tuples", "concurrent")
+WORKLOADS = (
+    "fetch",
+    "lookups",
+    "insert_many",
+    "insert_tuples",
+    "concurrent",
+    "redis_hit",
+    "redis_miss",
+)
+REDIS_WORKLOADS = ("redis_hit", "redis_miss")
+REDIS_URL = os.environ.get("JADUGAR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 GENERATE = "generate"  # code generation, no database: bench/generation.py; only on request
 PEERS = "peers"  # Jadugar models against asyncpg and the ORMs: bench/peers/; only on request
 DEFAULT_URLS = {
@@ -105,8 +123,11 @@ async def open_raw(engine: str, options: DatabaseOptions) -> RawSide:
     return await RawSQLite.open(params.path)
 
 
-def workloads(raw: RawSide, jadugar: JadugarSide, selected: tuple[str, ...]) -> list[Workload]:
+def workloads(
+    raw: RawSide, jadugar: JadugarSide, selected: tuple[str, ...], redis: JadugarSide | None
+) -> list[Workload]:
     keys = lookup_ids(LOOKUPS)
+    distinct = list(dict.fromkeys(keys))  # misses: no key twice in a run
     concurrent_keys = lookup_ids(CONCURRENT_TASKS, seed=7)
     tuples = records(INSERT_COUNT)
     dicts = as_dicts(tuples)  # Jadugar's API takes mappings; the driver's, tuples
@@ -160,7 +181,47 @@ def workloads(raw: RawSide, jadugar: JadugarSide, selected: tuple[str, ...]) -> 
             lambda: jadugar.concurrent(concurrent_keys),
         ),
     ]
+    if redis is not None:
+        every += [
+            Workload(
+                "redis_hit",
+                "2,000 lookups, Redis hit",
+                LOOKUPS,
+                "lookups",
+                base["lookups"],
+                lambda: raw.lookups(keys),
+                lambda: redis.cached_lookups(keys),
+                target=None,
+            ),
+            Workload(
+                "redis_miss",
+                f"{len(distinct):,} lookups, Redis miss",
+                len(distinct),
+                "lookups",
+                base["lookups"],
+                lambda: raw.lookups(distinct),
+                lambda: redis.cached_lookups(distinct),
+                reset=redis.forget_cached,
+                target=None,
+            ),
+        ]
     return [w for w in every if w.key in selected]
+
+
+async def open_redis_side(options: DatabaseOptions, run: Run) -> DatabaseManager | None:
+    """A second manager on the same database whose query cache is Redis; ``None`` (and a
+    note) when Redis does not answer."""
+    cache = {"backend": REDIS_URL, "key_prefix": f"jadugar-bench-{uuid.uuid4().hex[:8]}:"}
+    db = DatabaseManager(options.replace(cache=cache))
+    await db.connect()
+    backend = db.query_cache.backend
+    if isinstance(backend, RedisCacheBackend) and backend.available:
+        return db
+    await db.disconnect()
+    line = f"redis: workloads skipped, no answer from {options.replace(cache=cache).cache.backend}"
+    log(line)
+    run.notes.append(f"- {line}")
+    return None
 
 
 async def bench_engine(
@@ -175,10 +236,16 @@ async def bench_engine(
         log(line)
         run.notes.append(f"- {line}")
         return
+    redis_db: DatabaseManager | None = None
     try:
         await raw.setup()
+        if any(w in selected for w in REDIS_WORKLOADS):
+            redis_db = await open_redis_side(options, run)
+        redis = None if redis_db is None else JadugarSide(redis_db)
         async with DatabaseManager(options) as db:
-            for workload in workloads(raw, JadugarSide(db), selected):
+            for workload in workloads(raw, JadugarSide(db), selected, redis):
+                if workload.key == "redis_hit" and redis is not None:
+                    await redis.cached_lookups(lookup_ids(LOOKUPS))  # every timed lookup hits
                 result = await measure(engine, workload, repeat, warmup)
                 log(
                     f"{engine:>8} {workload.title:<22} raw {result.raw_median * 1000:8.2f} ms"
@@ -196,6 +263,8 @@ async def bench_engine(
         run.notes.append(f"- {line}")
         run.failed = True
     finally:
+        if redis_db is not None:
+            await redis_db.disconnect()
         await raw.close()
 
 

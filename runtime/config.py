@@ -16,6 +16,7 @@ import re
 import ssl as _ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self
+from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import (
@@ -352,16 +353,74 @@ class EncryptionOptions(_Options):
 class CacheOptions(_Options):
     """The query result cache (``.cache(ttl=...)`` on a query): the in-memory backend's
     bounds, and the TTL of a ``.cache()`` given none. ``enabled=False`` turns every
-    ``.cache()`` into a plain read (writes still invalidate).
+    ``.cache()`` into a plain read (writes still invalidate). ``backend``: ``"memory"``
+    (one LRU per manager) or a Redis URL whose results every process shares, with keys
+    under ``key_prefix`` and each Redis call bounded by ``backend_timeout`` seconds.
 
     >>> CacheOptions(max_entries=500, default_ttl=30).max_bytes is None
     True
+    >>> CacheOptions(backend="redis://:pw@cache:6379/0").backend
+    SecretUrl('redis://:***@cache:6379/0')
     """
 
     enabled: bool = True
     max_entries: int = Field(default=1000, ge=1)
     max_bytes: int | None = Field(default=None, ge=1)  # an estimate of the rows' memory
     default_ttl: float | None = Field(default=60.0, gt=0)  # seconds; None: until invalidated
+    # "memory" (per manager), or a Redis URL shared by processes (runtime/cache/redis_backend.py)
+    backend: SecretUrl = Field(default_factory=lambda: SecretUrl("memory"))
+    key_prefix: str = Field(default="jadugar:", min_length=1)  # Redis keys start with it
+    backend_timeout: float = Field(default=0.25, gt=0)  # seconds per Redis call
+
+    if TYPE_CHECKING:  # what the validators accept: the backend as text
+
+        def __init__(
+            self,
+            *,
+            enabled: bool = True,
+            max_entries: int = 1000,
+            max_bytes: int | None = None,
+            default_ttl: float | None = 60.0,
+            backend: str | SecretUrl = "memory",
+            key_prefix: str = "jadugar:",
+            backend_timeout: float = 0.25,
+        ) -> None: ...
+
+    @model_validator(mode="after")
+    def _known_backend(self) -> Self:
+        problem = _cache_backend_problem(self.backend.get_secret_value())
+        if problem:
+            raise ConfigurationError(
+                f'cache.backend: {problem} (got {self.backend.masked!r}); use "memory" or '
+                "redis://[user:password@]host[:port][/db], rediss://... or unix:///path",
+                field="cache.backend",
+            )
+        return self
+
+    @property
+    def shared(self) -> bool:
+        """True when ``backend`` is a Redis URL (results shared between processes)."""
+        return self.backend.get_secret_value() != "memory"
+
+
+def _cache_backend_problem(value: str) -> str | None:
+    if value == "memory":
+        return None
+    try:
+        split = urlsplit(value)
+        split.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a valid URL ({mask_url(str(exc))})"
+    if split.scheme not in ("redis", "rediss", "unix"):
+        return f"unknown cache backend scheme {split.scheme + '://' if split.scheme else ''!r}"
+    if split.scheme == "unix":
+        return None if split.path else "a unix:// URL needs the socket's path"
+    if not split.hostname:
+        return "a Redis URL needs a host"
+    db = split.path.strip("/")
+    if db and not db.isdigit():
+        return f"the Redis database must be a number, not {db!r}"
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -415,6 +474,9 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_CACHE_MAX_ENTRIES": EnvVar("cache.max_entries", "results the in-memory query cache keeps"),
     "JADUGAR_CACHE_MAX_BYTES": EnvVar("cache.max_bytes", "estimated bytes the in-memory query cache keeps"),
     "JADUGAR_CACHE_DEFAULT_TTL": EnvVar("cache.default_ttl", "seconds a .cache() result lives when given no ttl"),
+    "JADUGAR_CACHE_BACKEND": EnvVar("cache.backend", "memory, or a redis:// / rediss:// URL shared by processes"),
+    "JADUGAR_CACHE_KEY_PREFIX": EnvVar("cache.key_prefix", "prefix of the query cache's Redis keys"),
+    "JADUGAR_CACHE_BACKEND_TIMEOUT": EnvVar("cache.backend_timeout", "seconds a Redis cache call may take before the read goes uncached"),
 }
 """Environment variable -> option, for ``from_env`` and the README."""
 # fmt: on
@@ -580,7 +642,7 @@ class DatabaseOptions(_Options):
     def secrets(self) -> list[str]:
         """Every password in the URL and replicas, for ``redact(text, options.secrets())``."""
         found: list[str] = []
-        for url in (self.url, *self.replicas):
+        for url in (self.url, *self.replicas, self.cache.backend):
             found.extend(_url_secrets(url.get_secret_value()))
         return found
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ConfigDict
 
-from .cache import CacheBackend, CacheMetrics, QueryCache
+from .cache import CacheBackend, CacheMetrics, QueryCache, backend_from_options
 from .config import DatabaseOptions, MigrationOptions
 from .connection import Session
 from .dialects import get_dialect
@@ -62,8 +62,9 @@ class DatabaseManager:
         cache_backend: CacheBackend | None = None,
         **kwargs: Any,
     ) -> None:
-        """``cache_backend``: where ``.cache()`` results live (default: an in-memory LRU
-        bounded by ``options.cache``)."""
+        """``cache_backend``: where ``.cache()`` results live (default: what
+        ``options.cache.backend`` names, an in-memory LRU bounded by ``options.cache``
+        or a Redis shared by processes)."""
         if options is None:
             options = DatabaseOptions(**kwargs)
         elif kwargs:
@@ -86,6 +87,8 @@ class DatabaseManager:
         self._params = options.connect_params()
         self._pool: ConnectionPool[DriverConnection] | None = None
         self._document: MongoConnection | None = None
+        if cache_backend is None:
+            cache_backend = backend_from_options(options.cache)
         self.query_cache = QueryCache(options.url_masked, options.cache, cache_backend)
         # the read replicas once connected (runtime/replicas); None without replicas
         self.replica_set: ReplicaSet | None = None
@@ -201,6 +204,7 @@ class DatabaseManager:
                 await pool.close()
                 raise
             self.replica_set = replicas
+        await self.query_cache.connect()  # Redis unreachable: a warning, reads uncached
         model_registry.became_connected(self)
         self.events.emit("connect", {"engine": self.dialect.name})
 
@@ -249,6 +253,7 @@ class DatabaseManager:
         if replicas is not None:
             await replicas.close()
         if pool is not None:
+            await self.query_cache.close()
             await pool.close()
             self.events.emit("disconnect", {"engine": self.dialect.name})
 

@@ -50,3 +50,35 @@ class CacheBackend(Protocol):
     def entry_count(self) -> int | None:
         """Entries held now, or ``None`` when the backend cannot tell cheaply."""
         ...
+
+
+class Lookup(NamedTuple):
+    """What a versioned backend found: the cached ``rows`` (``None`` on a miss) and, on a
+    miss, the ``stamp`` to store a fresh result under (``None``: do not store it)."""
+
+    rows: list[Row] | None
+    stamp: str | None
+
+
+@runtime_checkable
+class VersionedCacheBackend(CacheBackend, Protocol):
+    """A backend shared by several processes (Redis), where an entry is valid while the
+    versions of the tables it read are unchanged. ``QueryCache`` calls ``lookup`` before
+    it reads the database, so the versions recorded in ``stamp`` are from before the read:
+    a result that a concurrent write (in any process) made stale is stored under versions
+    that write has already changed, and is never served."""
+
+    async def lookup(self, key: CacheKey, tables: frozenset[str]) -> Lookup:
+        """The entry under ``key`` if the versions of ``tables`` still match it, else a
+        miss with the current versions (one round trip)."""
+        ...
+
+    async def store(self, key: CacheKey, rows: list[Row], stamp: str, ttl: float | None) -> None:
+        """Keep ``rows`` under ``key``, valid while the versions in ``stamp`` hold."""
+        ...
+
+    async def connect(self) -> None:
+        """Check the store answers (a warning when not: reads go uncached meanwhile)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import session_settings
 from ..query.compiler import CompiledQuery
-from .backend import ANY_TABLE, CacheBackend, CacheKey, Row
+from .backend import ANY_TABLE, CacheBackend, CacheKey, Row, VersionedCacheBackend
 from .memory import MemoryCacheBackend
 from .tables import table_keys
 
@@ -58,6 +58,9 @@ class QueryCache:
         )
         # a private in-memory backend: nothing cached yet means no write has to reach it
         self._private = backend is None
+        # a shared backend (Redis) that checks table versions: looked up before the read
+        self._versioned = backend if isinstance(backend, VersionedCacheBackend) else None
+        self._tables_of_sql: dict[str, frozenset[str]] = {}  # the same SQL reads the same tables
         self.hits = 0
         self.misses = 0
         self.bypasses = 0
@@ -94,6 +97,10 @@ class QueryCache:
             self.bypasses += 1
             return await session.fetch(compiled, timeout, read)
         key = CacheKey(self.database, compiled.sql, self._params(session, compiled))
+        if self._versioned is not None:
+            return await self._fetch_versioned(
+                self._versioned, key, session, compiled, reads, ttl, timeout, read
+            )
         cached = await self.backend.get(key)
         if cached is not None:
             self.hits += 1
@@ -106,6 +113,46 @@ class QueryCache:
             ttl = self.options.default_ttl if ttl is None else ttl
             await self.backend.set(key, _copied(rows), tables, ttl)
         return rows
+
+    async def _fetch_versioned(
+        self,
+        backend: VersionedCacheBackend,
+        key: CacheKey,
+        session: Session,
+        compiled: CompiledQuery,
+        reads: Callable[[], frozenset[str]],
+        ttl: float | None,
+        timeout: float | None,
+        read: ReadOptions | None,
+    ) -> list[Row]:
+        """The lookup also returns the versions of the tables read, taken before the
+        database read; the fresh rows are stored under them."""
+        tables = self._tables_of_sql.get(compiled.sql)
+        if tables is None:
+            tables = reads()
+            if len(self._tables_of_sql) >= 4096:
+                self._tables_of_sql.clear()
+            self._tables_of_sql[compiled.sql] = tables
+        found = await backend.lookup(key, tables)
+        if found.rows is not None:
+            self.hits += 1
+            return found.rows  # decoded for this call: already the caller's own
+        self.misses += 1
+        started = self._generation
+        rows = await session.fetch(compiled, timeout, read)
+        if found.stamp is not None and not self._written_since(tables, started):
+            ttl = self.options.default_ttl if ttl is None else ttl
+            await backend.store(key, rows, found.stamp, ttl)
+        return rows
+
+    async def connect(self) -> None:
+        """A shared backend checks it can reach its store (a warning when not)."""
+        if self._versioned is not None:
+            await self._versioned.connect()
+
+    async def close(self) -> None:
+        if self._versioned is not None:
+            await self._versioned.close()
 
     def _params(self, session: Session, compiled: CompiledQuery) -> tuple[Hashable, ...]:
         """The statement's parameters, and the session variables a row-level security

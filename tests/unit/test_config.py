@@ -593,6 +593,14 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
     ("JADUGAR_CACHE_MAX_ENTRIES", "50", lambda o: o.cache.max_entries, 50),
     ("JADUGAR_CACHE_MAX_BYTES", "1048576", lambda o: o.cache.max_bytes, 1048576),
     ("JADUGAR_CACHE_DEFAULT_TTL", "5", lambda o: o.cache.default_ttl, 5.0),
+    (
+        "JADUGAR_CACHE_BACKEND",
+        "redis://cache:6379/0",
+        lambda o: o.cache.backend.get_secret_value(),
+        "redis://cache:6379/0",
+    ),
+    ("JADUGAR_CACHE_KEY_PREFIX", "shop:", lambda o: o.cache.key_prefix, "shop:"),
+    ("JADUGAR_CACHE_BACKEND_TIMEOUT", "0.5", lambda o: o.cache.backend_timeout, 0.5),
     ("JADUGAR_READ_ONLY", "true", lambda o: o.read_only, True),
 ]
 
