@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, StrictStr, field_validator, model_validator
 
 from ..query.expressions import SqlExpr
 from ..query.values import check_writable
@@ -77,7 +77,7 @@ class ColumnDefinition(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    name: str
+    name: StrictStr  # never coerced: bytes are not a name
     type: ColumnType
     length: int | None = None  # string (default 255)
     precision: int | None = None  # decimal (default 8)
@@ -88,7 +88,7 @@ class ColumnDefinition(BaseModel):
     unique: bool = False
     index: bool = False
     default: Any = None  # a value (literal in the DDL) or an expression: fn.now(), fn.raw()
-    references: str | None = None  # "table.column"
+    references: StrictStr | None = None  # "table.column"
     on_delete: str | None = None
     on_update: str | None = None
 
@@ -158,7 +158,7 @@ class IndexOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str | None = None
+    name: StrictStr | None = None
     unique: bool = False
     method: str | None = None
     where: str | None = None
@@ -192,11 +192,11 @@ class ForeignKeyReference(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     columns: tuple[str, ...]
-    table: str
+    table: StrictStr
     references: tuple[str, ...]
     on_delete: str | None = None
     on_update: str | None = None
-    name: str | None = None
+    name: StrictStr | None = None
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeGuard
 
 from ..errors import UnsupportedOperation
 from . import tree
@@ -128,10 +128,12 @@ class SqlCompiler:
         return sql
 
     def upsert_sql(self, node: tree.OnConflict) -> str:
-        cols = ", ".join(self.quote(c) for c in node.columns)
+        cols = ", ".join(self.quote_column(c) for c in node.columns)
         if not node.update:
             return f" ON CONFLICT ({cols}) DO NOTHING"
-        sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in node.update)
+        sets = ", ".join(
+            f"{self.quote_column(c)} = EXCLUDED.{self.quote(c)}" for c in node.update
+        )
         return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}"
 
     def schema_changes_sql(self, *, before: bool) -> list[str]:
@@ -262,7 +264,7 @@ class SqlCompiler:
         state = _State()
         state.parts.append(
             f"INSERT INTO {self._table(table)} ("
-            + ", ".join(self.quote(c) for c in columns)
+            + ", ".join(self.quote_column(c) for c in columns)
             + ") VALUES "
             + values
         )
@@ -288,11 +290,32 @@ class SqlCompiler:
 
     def quote_name(self, identifier: str) -> str:
         """The quoted identifier as written in SQL text (what ``raw()`` expects)."""
+        if not isinstance(identifier, str):
+            raise TypeError(f"an identifier must be a str, got {type(identifier).__name__}")
         return ".".join(self._quote_part(p) for p in identifier.split("."))
+
+    def quote_column(self, identifier: str) -> str:
+        """One column of the statement's table (insert, update and upsert keys): a bare
+        name, never qualified."""
+        quoted = self.quote(identifier)  # a NUL, an empty part or '*' refused first
+        if "." in identifier:
+            raise ValueError(
+                f"invalid column {identifier!r}: a write names the table's own columns, "
+                "without a table or schema before them"
+            )
+        return quoted
+
+    def _star(self, name: str) -> str:
+        """``*`` or ``table.*``, where the statement takes them (select lists, COUNT,
+        RETURNING)."""
+        return "*" if name == "*" else self.quote(name[:-2]) + ".*"
 
     def _quote_part(self, part: str) -> str:
         if part == "*":
-            return "*"
+            raise ValueError(
+                "invalid identifier '*': it stands for every column only in select(), "
+                "count() and returning(), not as a name"
+            )
         if not part or "\x00" in part:
             raise ValueError(f"invalid identifier {part!r}: empty or contains a NUL byte")
         if len(part.encode()) > self.max_identifier_length:
@@ -425,7 +448,10 @@ class SqlCompiler:
         for i, arg in enumerate(node.args):
             if i:
                 state.parts.append(", ")
-            self._visit(arg, state)
+            if name == "COUNT" and _is_star(arg):
+                state.parts.append(self._star(arg.name))
+            else:
+                self._visit(arg, state)
         state.parts.append(")")
 
     def _visit_alias(self, node: tree.Alias, state: _State) -> None:
@@ -449,7 +475,10 @@ class SqlCompiler:
             for i, col in enumerate(node.columns):
                 if i:
                     parts.append(", ")
-                self._visit(col, state)
+                if _is_star(col):
+                    parts.append(self._star(col.name))
+                else:
+                    self._visit(col, state)
         else:
             parts.append("*")
         parts.append(" FROM " + self._from(node.table, state))
@@ -488,13 +517,15 @@ class SqlCompiler:
             return
         if not self.supports_returning:
             raise UnsupportedOperation("RETURNING", self.dialect_name)
-        state.parts.append(" RETURNING " + ", ".join(self.quote(c) for c in columns))
+        state.parts.append(
+            " RETURNING " + ", ".join(self._star(c) if c == "*" else self.quote(c) for c in columns)
+        )
 
     def _visit_insert(self, node: tree.Insert, state: _State) -> None:
         parts = state.parts
         parts.append("INSERT INTO " + self._table(node.table))
         if node.columns:
-            parts.append(" (" + ", ".join(self.quote(c) for c in node.columns) + ") VALUES ")
+            parts.append(" (" + ", ".join(self.quote_column(c) for c in node.columns) + ") VALUES ")
             for r, row in enumerate(node.rows):
                 parts.append(", (" if r else "(")
                 for i, value in enumerate(row):
@@ -517,7 +548,7 @@ class SqlCompiler:
         for i, (column, value) in enumerate(node.assignments):
             if i:
                 parts.append(", ")
-            parts.append(self.quote(column) + " = ")
+            parts.append(self.quote_column(column) + " = ")
             self._visit(value, state)
         if node.where is not None:
             parts.append(" WHERE ")
@@ -545,6 +576,11 @@ class SqlCompiler:
         if match:
             return tree.Alias(tree.ColumnRef(match.group(1).strip()), match.group(2).strip())
         return tree.ColumnRef(column)
+
+
+def _is_star(node: tree.Node) -> TypeGuard[tree.ColumnRef]:
+    """``*`` or ``table.*``: every column, where a select list or COUNT takes it."""
+    return isinstance(node, tree.ColumnRef) and (node.name == "*" or node.name.endswith(".*"))
 
 
 class _NotCacheable(Exception):

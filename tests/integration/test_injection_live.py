@@ -134,7 +134,8 @@ async def test_hostile_identifiers_are_quoted(
         await items.select(name).all()
     with pytest.raises(QueryError):
         await items.order_by(name).all()
-    with pytest.raises(QueryError):
+    # a qualified name is refused before any SQL: a write names its table's own columns
+    with pytest.raises(ValueError if "." in name else QueryError):
         await items.where({"n": 0}).update({name: "x"})
     with pytest.raises(QueryError):
         await db.query.table(name).count()

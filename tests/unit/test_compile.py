@@ -1530,7 +1530,8 @@ def test_identifier_length_limits() -> None:
 def test_quote_helper_on_query_builder() -> None:
     assert qb("postgres").quote("public.users") == '"public"."users"'
     assert qb("mysql").quote("a`b") == "`a``b`"
-    assert qb("sqlite").quote("*") == "*"
+    with pytest.raises(ValueError, match=r"invalid identifier '\*'"):
+        qb("sqlite").quote("*")  # every column, not a name: only select/count/returning
 
 
 # ---- escape() and format() ---------------------------------------------------------------------

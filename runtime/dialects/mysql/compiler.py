@@ -33,7 +33,7 @@ class MySQLCompiler(SqlCompiler):
         # MariaDB has no "AS new" row alias; VALUES(col) works on MariaDB and MySQL 8.
         update = node.update or node.columns[:1]
         sets = ", ".join(
-            f"{self.quote(c)} = VALUES({self.quote(c)})"
+            f"{self.quote_column(c)} = VALUES({self.quote(c)})"
             if node.update
             else f"{self.quote(c)} = {self.quote(c)}"
             for c in update
