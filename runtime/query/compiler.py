@@ -131,9 +131,7 @@ class SqlCompiler:
         cols = ", ".join(self.quote_column(c) for c in node.columns)
         if not node.update:
             return f" ON CONFLICT ({cols}) DO NOTHING"
-        sets = ", ".join(
-            f"{self.quote_column(c)} = EXCLUDED.{self.quote(c)}" for c in node.update
-        )
+        sets = ", ".join(f"{self.quote_column(c)} = EXCLUDED.{self.quote(c)}" for c in node.update)
         return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}"
 
     def schema_changes_sql(self, *, before: bool) -> list[str]:
