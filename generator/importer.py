@@ -63,6 +63,7 @@ from .schema.model import Location, RawEntry, RawModel, Schema
 from .schema.names import is_field_name, is_model_name, is_reserved, snake_case
 from .schema.normalize import normalize
 from .schema.validate import _default_problem, validate
+from .schema_json import MODELINE_TEXT
 
 SUFFIXES = (".json", ".yaml", ".yml")
 # int64 survives datamodel-code-generator only as an extension key copied into the field.
@@ -107,7 +108,8 @@ def import_schema(path: Path) -> ImportResult:
     info = document.get("info") if kind == "OpenAPI" else document
     title = info.get("title") if isinstance(info, dict) else None
     named = f' "{title}"' if isinstance(title, str) else ""
-    header = f"Imported by `jadugar import-schema` from {path.name} ({kind}{named})."
+    source = f"Imported by `jadugar import-schema` from {path.name} ({kind}{named})."
+    header = f"{MODELINE_TEXT}\n{source}"  # editor support: jadugar schema-json
     return ImportResult(schema, dump(schema, header), tuple(converter.warnings), kind)
 
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from .cli_encryption import register as register_encryption_commands
 from .cli_migrations import register as register_migration_commands
+from .cli_tools import register as register_tool_commands
 from .config import DatabaseOptions
 from .errors import JadugarError
 from .manager import DatabaseManager, HealthStatus
@@ -173,6 +174,7 @@ def _print_health(status: HealthStatus, where: str) -> None:
 
 register_migration_commands(app)
 register_encryption_commands(app)
+register_tool_commands(app)
 
 
 def main() -> None:

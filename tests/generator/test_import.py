@@ -63,6 +63,7 @@ LIBRARY = {
 }
 
 LIBRARY_YAML = """\
+# yaml-language-server: $schema=jadugar.schema.json
 # Imported by `jadugar import-schema` from library.json (JSON Schema "Library").
 models:
   Author:
@@ -151,6 +152,7 @@ components:
 """
 
 SHOP_YAML = """\
+# yaml-language-server: $schema=jadugar.schema.json
 # Imported by `jadugar import-schema` from shop.yaml (OpenAPI "Shop API").
 models:
   Address:
