@@ -1,8 +1,9 @@
 """The MongoDB connection layer: operations, streaming, errors, pool monitoring, transactions.
 
-Every ``mongo`` test runs on mongomock (id ``[mongomock]``) and, with
-``JADUGAR_MONGODB_URL`` set, on a real server through motor and PyMongo's async client
-(``[server-motor]``, ``[server-pymongo]``). Tests named ``..._mongomock`` are about
+Every ``mongo`` test runs on mongomock (id ``[mongomock]``) and on a server over the
+wire through motor and PyMongo's async client (``[server-motor]``, ``[server-pymongo]``):
+the one ``JADUGAR_MONGODB_URL`` names, else the NX-27017 emulator that conftest.py starts
+(``@emulator_gap`` marks what it cannot emulate). Tests named ``..._mongomock`` are about
 mongomock itself; the pool listener is tested with synthetic PyMongo events.
 """
 
@@ -43,7 +44,7 @@ from jadugar.errors import (
     UnsupportedOperation,
 )
 
-from .conftest import Mongo
+from .conftest import Mongo, emulator_gap
 
 PEOPLE = (
     {"name": "ada", "age": 36, "team": "red"},
@@ -195,6 +196,10 @@ async def test_read_timeout_is_sent_as_max_time_ms(mongo: Mongo) -> None:
 # Errors
 
 
+@emulator_gap(
+    "index names: it renames every index idx_<collection>_<fields>, and its duplicate "
+    "key errors carry neither the index name nor keyPattern"
+)
 async def test_duplicate_key_is_integrity_error_naming_the_index(mongo: Mongo) -> None:
     users = mongo.collection("users")
     await mongo.conn.client[mongo.conn.database][users].create_index(
@@ -219,6 +224,10 @@ async def test_duplicate_key_is_integrity_error_naming_the_index(mongo: Mongo) -
     assert secret not in str(bulk.value)
 
 
+@emulator_gap(
+    "index names: it renames every index idx_<collection>_<fields>, and its duplicate "
+    "key errors carry neither the index name nor keyPattern"
+)
 async def test_duplicate_key_default_index_name(mongo: Mongo) -> None:
     users = mongo.collection("users")
     await mongo.conn.client[mongo.conn.database][users].create_index(
@@ -231,6 +240,7 @@ async def test_duplicate_key_default_index_name(mongo: Mongo) -> None:
     assert caught.value.constraint == "team_1_name_-1"
 
 
+@emulator_gap("error codes: $inc on a string fails with code 8 (UnknownError), not 14")
 async def test_server_error_is_query_error_with_code(mongo: Mongo) -> None:
     people = await seed(mongo)
     with pytest.raises(QueryError) as caught:
@@ -242,6 +252,7 @@ async def test_server_error_is_query_error_with_code(mongo: Mongo) -> None:
         assert err.code == "14"  # TypeMismatch
 
 
+@emulator_gap("error codes: an unknown pipeline stage fails with no code, not 40324")
 async def test_unknown_pipeline_stage(mongo: Mongo) -> None:
     people = await seed(mongo)
     op = Aggregate(people, ({"$nosuchstage": {"x": "hidden-value"}},))

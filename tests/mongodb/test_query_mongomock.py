@@ -2,8 +2,8 @@
 ``db.query.table(...)``, compiled by ``MongoCompiler`` and run in-process by mongomock.
 
 Every test here runs on mongomock (the ``_mongomock`` in the names says so); the driver
-behaviour against a real server is covered by ``test_driver.py`` when
-``JADUGAR_MONGODB_URL`` is set.
+behaviour over the wire is covered by ``test_driver.py``'s server variants (NX-27017, or
+the server ``JADUGAR_MONGODB_URL`` names).
 """
 
 from __future__ import annotations
