@@ -516,7 +516,7 @@ class SqlCompiler:
         if not self.supports_returning:
             raise UnsupportedOperation("RETURNING", self.dialect_name)
         state.parts.append(
-            " RETURNING " + ", ".join(self._star(c) if c == "*" else self.quote(c) for c in columns)
+            " RETURNING " + ", ".join("*" if c == "*" else self.quote(c) for c in columns)
         )
 
     def _visit_insert(self, node: tree.Insert, state: _State) -> None:

@@ -23,10 +23,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from ...errors import UnsupportedOperation
 from ...query import tree
+from ...query.operators import PatternOp
 from .ops import Document
 
 DIALECT = "mongodb"
@@ -41,7 +42,7 @@ _COMPARE = {
     ">=": "$gte",
 }
 _FLIPPED = {"=": "=", "!=": "!=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_LIKE = frozenset(["like", "not_like", "ilike", "not_ilike"])
+_LIKE = frozenset(get_args(PatternOp))
 _AGGREGATES = frozenset(["count", "sum", "avg", "min", "max"])
 # values that mean only themselves at the top of a filter ({field: value})
 _PLAIN_TYPES: frozenset[type] = frozenset(
