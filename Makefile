@@ -4,9 +4,28 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test typecheck lint check bench chaos demo generate migration clean
+.PHONY: setup system-packages test typecheck lint check bench chaos demo generate migration clean
 
-setup: $(STAMP)
+setup: system-packages $(STAMP)
+
+# PgBouncer, for the PostgreSQL tests through a transaction pooler (tests/integration/
+# pgbouncer.py). Installed with apt when missing and we are root; otherwise its tests skip
+# (say so); with CI=true a pgbouncer that is still missing fails setup.
+system-packages:
+	@if ! command -v pgbouncer >/dev/null 2>&1 && ! test -x /usr/sbin/pgbouncer; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make setup: installing pgbouncer (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
+	      || echo "make setup: apt-get could not install pgbouncer" >&2; \
+	  fi; \
+	  if ! command -v pgbouncer >/dev/null 2>&1 && ! test -x /usr/sbin/pgbouncer; then \
+	    if [ "$$CI" = true ]; then \
+	      echo "make setup: pgbouncer is missing and could not be installed (CI=true requires it)" >&2; \
+	      exit 1; \
+	    fi; \
+	    echo "make setup: pgbouncer not installed (apt-get install pgbouncer); its tests will skip" >&2; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +68,8 @@ bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench --workloads generate
 	$(BIN)/python -m bench --workloads peers
+	$(BIN)/python -m bench --workloads pgbouncer
+	$(BIN)/python -m bench --workloads galera
 
 demo: setup
 	$(BIN)/jadugar generate

@@ -72,6 +72,8 @@ REDIS_WORKLOADS = ("redis_hit", "redis_miss")
 REDIS_URL = os.environ.get("JADUGAR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 GENERATE = "generate"  # code generation, no database: bench/generation.py; only on request
 PEERS = "peers"  # Jadugar models against asyncpg and the ORMs: bench/peers/; only on request
+PGBOUNCER = "pgbouncer"  # lookups through PgBouncer, raw asyncpg alongside: bench/pgbouncer.py
+GALERA = "galera"  # writes with conflicts on a 3-node Galera cluster: bench/galera.py
 DEFAULT_URLS = {
     "postgres": "postgresql://postgres@127.0.0.1:5432/test",
     "mysql": "mysql://root@127.0.0.1:3306/test",
@@ -286,9 +288,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", type=names(ENGINES), default=ENGINES, help="comma list")
     parser.add_argument(
         "--workloads",
-        type=names((*WORKLOADS, GENERATE, PEERS)),
+        type=names((*WORKLOADS, GENERATE, PEERS, PGBOUNCER, GALERA)),
         default=WORKLOADS,
-        help="comma list; generate or peers (alone): the code generation or peer benchmark",
+        help="comma list; generate, peers, pgbouncer or galera (alone): their own benchmarks",
     )
     parser.add_argument("--repeat", type=int, default=15, help="timed pairs per workload")
     parser.add_argument("--warmup", type=int, default=2, help="untimed pairs first")
@@ -316,6 +318,18 @@ async def main(argv: list[str] | None = None) -> int:
         url = os.environ.get("JADUGAR_BENCH_POSTGRES_URL", DEFAULT_URLS["postgres"])
         command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
         return await peers(repeat, warmup, args.output, url, command)
+    if PGBOUNCER in args.workloads:  # bench/pgbouncer.py: its own results section
+        if args.workloads != (PGBOUNCER,):
+            raise SystemExit("python -m bench: --workloads pgbouncer runs alone")
+        from .pgbouncer import run as through_pgbouncer
+
+        return await through_pgbouncer(repeat, warmup, args.output)
+    if GALERA in args.workloads:  # bench/galera.py: its own results section
+        if args.workloads != (GALERA,):
+            raise SystemExit("python -m bench: --workloads galera runs alone")
+        from .galera import run as on_galera
+
+        return await on_galera(repeat, warmup, args.output)
     warnings.filterwarnings("ignore", module="aiomysql")  # "Unknown table" on DROP IF EXISTS
     run = Run()
     started = time.perf_counter()
@@ -347,7 +361,7 @@ async def main(argv: list[str] | None = None) -> int:
     ]
     text = markdown(run.results, notes)
     old = args.output.read_text() if args.output.exists() else ""
-    kept = re.search(r"^## (Generation|Peers) .*", old, re.M | re.S)
+    kept = re.search(r"^## (Generation|Peers|PgBouncer|Galera) .*", old, re.M | re.S)
     if kept:  # the generation and peer benchmarks' own sections stay
         text = text.rstrip() + "\n\n" + kept.group(0)
     args.output.write_text(text)

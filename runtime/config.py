@@ -32,6 +32,7 @@ from pydantic import (
 from .dialects.base import ConnectParams
 from .encryption.keys import check_key_id, check_keys, key_bytes, split_keys
 from .errors import ConfigurationError
+from .hosts import HostSelection, HostSet
 from .masking import SecretUrl, _mask_urls_in, _url_secrets, mask_url, redact
 from .replicas.consistency import Consistency
 from .urls import (
@@ -445,6 +446,7 @@ ENVIRONMENT_VARIABLES: dict[str, EnvVar] = {
     "JADUGAR_SSL_ROOT_CERT": EnvVar("ssl_root_cert", "CA file (PEM) for verify-ca / verify-full"),
     "JADUGAR_STATEMENT_CACHE": EnvVar("statement_cache", "prepared-statement cache; false behind PgBouncer"),
     "JADUGAR_CONNECT_TIMEOUT": EnvVar("connect_timeout", "seconds to open one connection"),
+    "JADUGAR_HOST_SELECTION": EnvVar("host_selection", "URL with several hosts (Galera): first_available or round_robin"),
     "JADUGAR_SQLITE_BUSY_TIMEOUT": EnvVar("sqlite_busy_timeout", "seconds SQLite waits for a lock"),
     "JADUGAR_SQLITE_INLINE_READS": EnvVar("sqlite_inline_reads", "false: every SQLite read goes through the worker thread"),
     "JADUGAR_REPLICAS": EnvVar("replicas", "read replica URLs, comma separated"),
@@ -490,7 +492,10 @@ class DatabaseOptions(_Options):
 
     The engine is inferred from the URL scheme; options given as keywords win over the
     same options in the URL query (``sslmode``, ``sslrootcert``, ``connect_timeout``,
-    ``pool_size``); other query options are passed to the driver.
+    ``pool_size``, ``statement_cache``, ``host_selection``); other query options are passed
+    to the driver. A MySQL/MariaDB URL may name several hosts (a Galera cluster:
+    ``mysql://app@db1,db2,db3/app``); ``host_selection`` says which one each new
+    connection goes to.
 
     >>> options = DatabaseOptions(url="postgresql://app:pw@127.0.0.1/app", pool_size=20)
     >>> options.engine, options.pool.max, options.url_masked
@@ -518,7 +523,10 @@ class DatabaseOptions(_Options):
     statement_cache: bool = True
     sqlite_busy_timeout: float = Field(default=5.0, ge=0)
     sqlite_inline_reads: bool = True  # small reads on the event loop's thread (see the driver)
-    connect_timeout: float = Field(default=10.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)  # per host, with several
+    # a MySQL URL naming several hosts (a Galera cluster): which one a new connection
+    # goes to (runtime/hosts.py); also ?host_selection= in the URL
+    host_selection: HostSelection = "first_available"
     encryption: EncryptionOptions | None = None
     read_only: bool = False
     # PostgreSQL: set_config(name, value, true) at the start of every transaction, and of
@@ -550,6 +558,7 @@ class DatabaseOptions(_Options):
             sqlite_busy_timeout: float = 5.0,
             sqlite_inline_reads: bool = True,
             connect_timeout: float = 10.0,
+            host_selection: HostSelection = "first_available",
             encryption: EncryptionOptions | Mapping[str, Any] | None = None,
             read_only: bool = False,
             session_variables: Callable[[], Mapping[str, str]] | None = None,
@@ -664,11 +673,20 @@ class DatabaseOptions(_Options):
         timeout = self.connect_timeout
         if parsed.connect_timeout is not None and "connect_timeout" not in self.model_fields_set:
             timeout = parsed.connect_timeout
+        statement_cache = self.statement_cache
+        if parsed.statement_cache is not None and "statement_cache" not in self.model_fields_set:
+            statement_cache = parsed.statement_cache
+        hosts: HostSet | None = None
+        if parsed.hosts:  # one HostSet per call: the manager's params keep theirs
+            policy = self.host_selection
+            if parsed.host_selection is not None and "host_selection" not in self.model_fields_set:
+                policy = parsed.host_selection
+            hosts = HostSet(parsed.hosts, policy)
         common: dict[str, Any] = {
             "engine": parsed.engine,
             "scheme": parsed.scheme,
             "connect_timeout": timeout,
-            "statement_cache": self.statement_cache,
+            "statement_cache": statement_cache,
             "options": dict(parsed.options),
         }
         if parsed.path is not None:
@@ -697,6 +715,7 @@ class DatabaseOptions(_Options):
             ssl=context,
             ssl_mode=mode,
             ssl_root_cert=root_cert,
+            hosts=hosts,
             **common,
         )
 

@@ -6,6 +6,7 @@ async with DatabaseManager(url="postgresql://app@127.0.0.1/app") as db:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .replicas.replica_set import ReplicaSet
 
 T = TypeVar("T")
+logger = logging.getLogger("jadugar")
 
 
 class HealthStatus(BaseModel):
@@ -175,9 +177,18 @@ class DatabaseManager:
         params = self._params
         setup = read_only_session_sql(self.dialect.name) if self.options.read_only else None
 
+        warned = False
+
         async def factory() -> DriverConnection:
+            nonlocal warned
             conn = await driver.connect(params)
-            if setup is not None:  # the server refuses writes too (runtime/read_only.py)
+            # behind a pooler (PgBouncer) the server session changes between transactions:
+            # session state set here would stay on a server connection other clients share
+            pooled = bool(getattr(conn, "behind_pooler", False))
+            if pooled and not warned:
+                warned = True
+                _warn_pooled(self.options, params.statement_cache)
+            if setup is not None and not pooled:  # the server refuses writes too
                 try:
                     await conn.execute_script(setup, None)
                 except BaseException:
@@ -417,6 +428,28 @@ class DatabaseManager:
             latency_ms=round(latency, 3),
             server_version=version,
             pool=conn.pool_status(),
+        )
+
+
+def _warn_pooled(options: DatabaseOptions, statement_cache: bool) -> None:
+    """What cannot hold behind a connection pooler, said once per manager."""
+    where = options.url_masked
+    if statement_cache:
+        logger.warning(
+            "%s is behind a connection pooler (PgBouncer?) and statement_cache is on: "
+            "prepared statements fail under transaction pooling unless the pooler keeps "
+            "them (PgBouncer >= 1.21 with max_prepared_statements); set statement_cache="
+            "False (JADUGAR_STATEMENT_CACHE=false, or ?statement_cache=false in the URL)",
+            where,
+        )
+    if options.read_only:
+        logger.warning(
+            "read_only: %s is behind a connection pooler, so the server is not told to "
+            "refuse writes for the session (the setting would stay on a server connection "
+            "that other clients share). Jadugar still refuses writes and transactions "
+            "begin READ ONLY; for the server to refuse the rest, make the role read-only: "
+            "ALTER ROLE <role> SET default_transaction_read_only = on",
+            where,
         )
 
 

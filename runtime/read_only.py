@@ -2,6 +2,9 @@
 client, before it reaches the server, with a ``ReadOnlyError`` naming the operation and the
 table. The server is told too, as a second line (``session_sql``), so a write the client
 cannot recognise (a function with side effects called from a SELECT) still fails there.
+Behind a connection pooler (PgBouncer) that second line is not set (runtime/manager.py):
+the session setting would stay on the pooler's server connection, for its other clients;
+there the role's own ``default_transaction_read_only`` is the server's guard.
 
 ``ensure_writable`` is the check by name; ``raw_write`` classifies raw SQL.
 """

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import session_settings
 from .connection import Session, current_transaction
 from .dialects.base import DriverConnection
-from .errors import SerializationError, TransactionError
+from .errors import DatabaseConnectionError, SerializationError, TransactionError
 
 if TYPE_CHECKING:
     from .manager import DatabaseManager
@@ -53,6 +53,9 @@ class Transaction:
         self._depth = 0
         self._session = Session(manager, pinned=self)
         self.cache_tables: set[str] = set()  # written in it: invalidated again at the end
+        # COMMIT was sent: a connection lost from then on leaves the outcome unknown (the
+        # server may have committed), so the transaction must not be run again blindly
+        self.commit_sent = False
 
     @property
     def _timeout(self) -> float | None:
@@ -153,6 +156,7 @@ class Transaction:
                 )
             self._emit("transaction:commit")
             return
+        self.commit_sent = True
         try:
             await conn.execute_script("COMMIT", self._timeout)
         except BaseException:
@@ -223,20 +227,27 @@ async def run_in_transaction(
     isolation: str | None,
     read_only: bool,
 ) -> T:
-    """Run ``fn(tx)`` in a transaction; the whole function is retried on a serialization
-    failure or deadlock (``RetryOptions``), with backoff and jitter, after a ROLLBACK.
-    Inside an outer transaction it is a savepoint and is not retried on its own."""
+    """Run ``fn(tx)`` in a transaction; the whole function is retried (``RetryOptions``,
+    with backoff and jitter) after a serialization failure or deadlock, rolled back, and
+    after a lost connection before COMMIT was sent (nothing was committed: the server
+    rolls back a transaction whose connection ends; a connection lost during COMMIT is
+    raised, the outcome being unknown). On a Galera cluster a certification conflict (a
+    write to the same rows committed first on another node) is a deadlock, often on
+    COMMIT, and is retried the same way. Inside an outer transaction it is a savepoint
+    and is not retried on its own."""
     retry = manager.options.retry_options
     attempt = 0
     while True:
         outer = current_transaction.get()
         nested = outer is not None and outer.manager is manager and outer.active
+        tx = Transaction(manager, isolation=isolation, read_only=read_only)
         try:
-            async with Transaction(manager, isolation=isolation, read_only=read_only) as tx:
+            async with tx:
                 return await fn(tx)
-        except SerializationError as exc:
+        except (SerializationError, DatabaseConnectionError) as exc:
             attempt += 1
-            if nested or attempt >= retry.attempts:
+            lost = isinstance(exc, DatabaseConnectionError)
+            if nested or attempt >= retry.attempts or (lost and tx.commit_sent):
                 raise
             if manager.events.has("retry"):
                 manager.events.emit("retry", {"attempt": attempt, "error": exc})

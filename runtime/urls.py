@@ -9,6 +9,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .errors import ConfigurationError
+from .hosts import HostSelection
 from .masking import MASK, mask_url
 
 Engine = Literal["postgres", "mysql", "mongodb", "sqlite"]
@@ -64,6 +65,15 @@ _SSL_MODE_HELP = (
 )
 
 
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True}
+_FLAGS.update({"false": False, "0": False, "no": False, "off": False})
+_HOST_SELECTIONS: dict[str, HostSelection] = {
+    "first_available": "first_available",
+    "round_robin": "round_robin",
+}
+MULTI_HOST_ENGINES = frozenset({"mysql", "mongodb"})
+
+
 def _ssl_mode(value: str) -> SslMode | None:
     return _SSL_MODES.get(value.strip().lower().replace("_", "-"))
 
@@ -82,6 +92,9 @@ class _ParsedUrl:
     ssl_root_cert: str | None = None
     connect_timeout: float | None = None
     pool_size: int | None = None
+    statement_cache: bool | None = None  # ?statement_cache=false (behind PgBouncer)
+    host_selection: HostSelection | None = None  # ?host_selection=round_robin
+    hosts: tuple[tuple[str, int], ...] = ()  # every host of a MySQL URL naming several
     options: dict[str, str] = field(default_factory=dict)
 
 
@@ -136,6 +149,16 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
             if not value.isdigit() or int(value) < 1:
                 raise fail(f"pool_size={value!r} is not a positive whole number")
             found["pool_size"] = int(value)
+        elif lower == "statement_cache":
+            flag = _FLAGS.get(value.strip().lower())
+            if flag is None:
+                raise fail(f"statement_cache={value!r} is not true or false")
+            found["statement_cache"] = flag
+        elif lower == "host_selection":
+            policy = _HOST_SELECTIONS.get(value.strip().lower().replace("-", "_"))
+            if policy is None:
+                raise fail(f"host_selection={value!r} is not first_available or round_robin")
+            found["host_selection"] = policy
         elif lower in ("host", "user", "password") and engine != "sqlite":
             found[f"query_{lower}"] = value
         else:
@@ -149,6 +172,8 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
             ssl_root_cert=found.get("ssl_root_cert"),
             connect_timeout=found.get("connect_timeout"),
             pool_size=found.get("pool_size"),
+            statement_cache=found.get("statement_cache"),
+            host_selection=found.get("host_selection"),
             options=options,
             **parts,
         )
@@ -184,11 +209,17 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
         raise fail("the password is the mask '***'", "; pass the real URL, not a logged one")
 
     hosts: list[tuple[str, int | None]] = []
-    for token in hostlist.split(",") if hostlist else []:
+    tokens = hostlist.split(",") if hostlist else []
+    for number, token in enumerate(tokens, 1):
+        # which part is wrong, when there are several: "host 2 of 3 ('db2:33o6')"; a part
+        # is shown only after an '@' (before it, it may be a password missing its '@')
+        part = ""
+        if len(tokens) > 1:
+            part = f" in host {number} of {len(tokens)}" + (f" ({token!r})" if at else "")
         if token.startswith("["):
             host, bracket, rest = token[1:].partition("]")
             if not bracket or (rest and not rest.startswith(":")):
-                raise fail("malformed IPv6 host", "; write it as [::1]:5432")
+                raise fail(f"malformed IPv6 host{part}", "; write it as [::1]:5432")
             port_text = rest[1:] if rest else None
         else:
             host, colon, port_text_ = token.partition(":")
@@ -197,10 +228,11 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
         if port_text:
             if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
                 shown = f" {port_text!r}" if port_text.isdigit() else ""
-                raise fail(f"bad port{shown}: use a number from 1 to 65535", _ENCODE_HINT)
+                raise fail(f"bad port{shown}{part}: use a number from 1 to 65535", _ENCODE_HINT)
             port = int(port_text)
         if not host:
-            raise fail("empty host name")
+            hint = "; hosts are separated by single commas: h1:3306,h2:3306" if part else ""
+            raise fail(f"empty host name{part}", hint)
         hosts.append((unquote(host), port))
     if not hosts and found.get("query_host"):
         hosts.append((found["query_host"], None))  # libpq style: ?host=/var/run/postgresql
@@ -215,9 +247,21 @@ def _parse_url(url: str, where: str) -> _ParsedUrl:
         if len(hosts) > 1 or hosts[0][1] is not None:
             raise fail("mongodb+srv:// takes one host name and no port")
         return parsed(host=hosts[0][0], user=user, password=password, database=database)
+    if len(hosts) > 1 and engine == "mysql":  # a Galera cluster: the driver picks a host
+        every = tuple((h, p or _DEFAULT_PORTS["mysql"]) for h, p in hosts)
+        twice = next((h for i, h in enumerate(every) if h in every[:i]), None)
+        if twice is not None:
+            raise fail(f"host {twice[0]}:{twice[1]} is named twice", "; name each host once")
+        host, port = every[0]
+        return parsed(
+            host=host, port=port, user=user, password=password, database=database, hosts=every
+        )
     if len(hosts) > 1:
-        if engine != "mongodb":
-            raise fail("several hosts are only supported for mongodb")
+        if engine not in MULTI_HOST_ENGINES:
+            raise fail(
+                "several hosts are only supported for mysql (a Galera cluster) and mongodb",
+                "; give one host, or a load balancer in front of the servers",
+            )
         seed = ",".join(
             f"{f'[{h}]' if ':' in h else h}:{p or _DEFAULT_PORTS['mongodb']}" for h, p in hosts
         )

@@ -13,6 +13,8 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..hosts import HostSet, format_host
+
 if TYPE_CHECKING:
     from ..query.compiler import SqlCompiler
     from ..schema_compiler import DdlCompiler
@@ -40,13 +42,19 @@ class ConnectParams:
     options: dict[str, str] = field(default_factory=dict, repr=False)  # extra URL query options
     scheme: str | None = None  # the URL's scheme as written ("mongodb+srv", "postgresql"...)
     ssl_root_cert: str | None = None  # the CA file (PEM) of verify-ca / verify-full
+    # a URL naming several hosts (MySQL: a Galera cluster): which one a new connection
+    # goes to (runtime/hosts.py); host/port are then the first of them. None: one host.
+    hosts: HostSet | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         """Where this points, for messages: never the password."""
         if self.path is not None:
             return f"{self.engine} file {self.path}"
         user = f"{self.user}@" if self.user else ""
-        return f"{self.engine}://{user}{self.host}:{self.port}/{self.database or ''}"
+        where = f"{self.host}:{self.port}"
+        if self.hosts is not None:
+            where = ",".join(format_host(h) for h in self.hosts.hosts)
+        return f"{self.engine}://{user}{where}/{self.database or ''}"
 
 
 @dataclass(slots=True)

@@ -36,8 +36,9 @@ async def wait_for(try_once: Callable[[], Awaitable[bool]], name: str, timeout: 
 
 
 class SessionLock:
-    """A lock owned by a server session (PostgreSQL advisory lock, MySQL ``GET_LOCK``),
-    taken on a connection of its own, so it ends with the session if the process dies."""
+    """A lock owned by a server session (MySQL ``GET_LOCK``), taken on a connection of its
+    own, so it ends with the session if the process dies. (PostgreSQL's is transaction
+    level, which also holds behind a transaction pooler: postgres/lock.py.)"""
 
     def __init__(self, take: str, release: str, key: Callable[[str], object]) -> None:
         self._take, self._release, self._key = take, release, key

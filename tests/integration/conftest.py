@@ -11,6 +11,11 @@
 - ``replica_cluster``: a PostgreSQL streaming replica of the test server on 127.0.0.1:5433,
   once per session (replica_cluster.py); ``mariadb_replica``: a temporary MariaDB primary
   (3308) and its replica (3307), once per session (mariadb_replica.py).
+- ``pgbouncer``: PgBouncer in transaction pooling mode in front of the test server, once
+  per session (pgbouncer.py). The modules of ``PGBOUNCER_MODULES`` also run on the
+  ``pgbouncer`` engine variant (PostgreSQL through it, ``statement_cache=false``); a test
+  that cannot work through a transaction pooler says why with
+  ``@pytest.mark.no_pooler("reason")``.
 
 This file is the only place that knows engine names: tests branch on
 ``db.dialect.capabilities`` or on the data these fixtures hand them.
@@ -30,8 +35,16 @@ import pytest
 
 from jadugar import DatabaseManager
 
-from ..engines import selected_engines, url
+from ..engines import (
+    PGBOUNCER,
+    dialect_of,
+    pgbouncer_selected,
+    route,
+    selected_engines,
+    url,
+)
 from .mariadb_replica import MariaDBReplica, session_mariadb_replica
+from .pgbouncer import PgBouncer, session_pgbouncer
 from .replica_cluster import ReplicaCluster, session_replica
 
 MakeDb = Callable[..., Awaitable[DatabaseManager]]
@@ -193,16 +206,71 @@ class Tables:
         return ids
 
 
+# ---- the pgbouncer engine variant --------------------------------------------------------
+
+# what also runs through PgBouncer (transaction pooling): statements, models, transactions,
+# streams, bulk loads, errors, migrations, schema changes, caching, encryption and access
+# control (modules choosing their engines themselves are left as they are; test_recovery's
+# server-side kills have a pooled analogue in test_pgbouncer.py)
+PGBOUNCER_MODULES = frozenset(
+    {
+        "test_query",
+        "test_models",
+        "test_model_active_record",
+        "test_call_forms",
+        "test_transactions",
+        "test_stream",
+        "test_bulk_create",
+        "test_errors",
+        "test_injection_live",
+        "test_migrations",
+        "test_migrate_processes",
+        "test_access_control",
+        "test_schema_builder",
+        "test_cache",
+        "test_encryption",
+        "test_makemigrations",
+    }
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "no_pooler(reason): not on the pgbouncer engine variant, for this reason"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``engine`` of the tests in ``PGBOUNCER_MODULES`` gets the ``pgbouncer`` variant too
+    (a parametrize mark: it takes precedence over the fixture's own params)."""
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if "engine" not in metafunc.fixturenames or module not in PGBOUNCER_MODULES:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        if "engine" in str(mark.args[0]).replace(" ", "").split(","):
+            return  # the test chooses its engines itself
+    if pgbouncer_selected():
+        engines = [*selected_engines(), PGBOUNCER]
+        metafunc.definition.add_marker(pytest.mark.parametrize("engine", engines, indirect=True))
+
+
 # ---- fixtures -----------------------------------------------------------------------------
 
 
 @pytest.fixture(params=selected_engines())
 def engine(request: pytest.FixtureRequest) -> str:
-    """The engine under test. ``@pytest.mark.engines("sqlite")`` restricts a test."""
+    """The engine under test. ``@pytest.mark.engines("sqlite")`` restricts a test
+    (``"postgres"`` includes the ``pgbouncer`` variant unless it is marked ``no_pooler``)."""
     name: str = request.param
     marker = request.node.get_closest_marker("engines")
-    if marker is not None and name not in marker.args:
+    if marker is not None and dialect_of(name) not in marker.args:
         pytest.skip(f"this test runs on {', '.join(marker.args)} only")
+    if name == PGBOUNCER:
+        no_pooler = request.node.get_closest_marker("no_pooler")
+        if no_pooler is not None:
+            pytest.skip(f"not through PgBouncer: {no_pooler.args[0]}")
+        request.getfixturevalue("pgbouncer")  # started once, routed in tests.engines
     return name
 
 
@@ -230,7 +298,7 @@ async def db(make_db: MakeDb) -> DatabaseManager:
 
 @pytest.fixture
 def engine_sql(engine: str) -> EngineSQL:
-    return EngineSQL(engine)
+    return EngineSQL(dialect_of(engine))
 
 
 @pytest.fixture
@@ -248,7 +316,7 @@ async def tables(db: DatabaseManager, engine: str) -> AsyncIterator[Tables]:
     }
     quoted = {key: db.query.quote(value) for key, value in names.items()}
     for ddl in (_USERS, _POSTS, _ITEMS):
-        await db.query.raw(ddl[engine].format(**quoted)).execute()
+        await db.query.raw(ddl[dialect_of(engine)].format(**quoted)).execute()
     try:
         yield Tables(db, **names)
     finally:
@@ -270,3 +338,12 @@ def mariadb_replica() -> Iterator[MariaDBReplica]:
     """A temporary MariaDB primary on 127.0.0.1:3308 (binary log on) and its replica on
     3307, started once per session (mariadb_replica.py)."""
     yield from session_mariadb_replica()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer() -> Iterator[PgBouncer]:
+    """PgBouncer (transaction pooling) in front of the test server on a free loopback port,
+    started once per session (pgbouncer.py); the ``pgbouncer`` engine goes through it."""
+    for bouncer in session_pgbouncer():
+        route(PGBOUNCER, "127.0.0.1", bouncer.port)
+        yield bouncer

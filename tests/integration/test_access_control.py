@@ -106,6 +106,9 @@ async def test_read_only_manager_refuses_every_write_before_the_server(
     assert await tables.db.query.table(tables.posts).count() == 6
 
 
+@pytest.mark.no_pooler(
+    "no session-level READ ONLY behind a pooler: test_pgbouncer.py checks what holds there"
+)
 async def test_read_only_sessions_refuse_writes_on_the_server_too(
     tables: Tables, make_db: MakeDb
 ) -> None:

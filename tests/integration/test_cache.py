@@ -471,6 +471,7 @@ PREPARED = "SELECT name FROM pg_prepared_statements"
 
 
 @pytest.mark.engines("postgres")
+@pytest.mark.no_pooler("a pooled server connection lists other clients' statements too")
 @pytest.mark.parametrize("statement_cache", [True, False])
 async def test_without_the_statement_cache_nothing_stays_prepared(
     make_db: MakeDb, tables: Tables, statement_cache: bool

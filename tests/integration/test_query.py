@@ -502,7 +502,7 @@ async def test_insert_many_in_bulk_stores_every_value_verbatim(
 
 
 async def test_insert_many_with_a_late_value_of_the_wrong_type(
-    db: DatabaseManager, tables: Tables, engine: str
+    db: DatabaseManager, tables: Tables
 ) -> None:
     """A numeric string for an integer column, in a later chunk: PostgreSQL's typed
     encoder refuses it (nothing stored) however the other chunks travel; MySQL and SQLite
@@ -511,7 +511,7 @@ async def test_insert_many_with_a_late_value_of_the_wrong_type(
     for n in range(1_000, 1_300):
         rows[n]["n"] = str(n)
     items = db.query.table(tables.items)
-    if engine == "postgres":
+    if db.dialect.name == "postgres":
         with pytest.raises(QueryError, match="str"):
             await items.insert_many(rows)
         assert await items.count() == 0

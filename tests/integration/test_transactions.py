@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from jadugar import (
+    DatabaseConnectionError,
     DatabaseManager,
     IntegrityError,
     QueryError,
@@ -24,7 +25,7 @@ from jadugar import (
     fn,
 )
 
-from .conftest import MakeDb, Tables
+from .conftest import EngineSQL, MakeDb, Tables
 
 pytestmark = pytest.mark.asyncio
 T = TypeVar("T")
@@ -292,6 +293,66 @@ async def test_retry_after_a_real_write_conflict(db: DatabaseManager, tables: Ta
     assert sorted(results) == [1, 2]
     assert calls == 2 + len(retries)
     assert all(isinstance(r["error"], SerializationError) for r in retries)
+    assert db.pool.get_status().in_use == 0
+
+
+async def test_a_connection_lost_before_commit_reruns_the_whole_function(
+    make_db: MakeDb, tables: Tables, engine_sql: EngineSQL
+) -> None:
+    """Nothing was committed (the server rolls back a transaction whose connection ends):
+    the function runs again, as after a deadlock (a Galera node dying mid-transaction)."""
+    db = await make_db(retry_options=RetryOptions(attempts=3, base_delay=0.001, max_delay=0.01))
+    retries: list[dict[str, Any]] = []
+    db.on("retry", retries.append)
+    calls = 0
+
+    async def body(tx: Transaction) -> str:
+        nonlocal calls
+        calls += 1
+        await tx.table(tables.users).insert(user(f"Try{calls}"))
+        if calls == 1:
+            kill = engine_sql.kill(tx.connection.session_id)
+            if kill is None:  # an embedded engine: no server session to end
+                raise DatabaseConnectionError("simulated: the connection was lost")
+            await outside(db.query.raw(kill).execute())
+            await tx.table(tables.users).count()  # the connection is gone
+        return "done"
+
+    assert await db.transaction(body) == "done"
+    assert calls == 2
+    assert [type(r["error"]) for r in retries] == [DatabaseConnectionError]
+    assert await user_names(db, tables) == ["Try2"]
+    assert db.pool.get_status().in_use == 0
+
+
+async def test_a_connection_lost_during_commit_is_not_rerun(
+    make_db: MakeDb, tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lost while COMMIT was on its way: the server may have committed, so running the
+    function again could apply it twice; the error reaches the caller."""
+    db = await make_db(retry_options=RetryOptions(attempts=3, base_delay=0.001, max_delay=0.01))
+    calls = 0
+
+    async def body(tx: Transaction) -> None:
+        nonlocal calls
+        calls += 1
+        await tx.table(tables.users).insert(user(f"Try{calls}"))
+        conn = tx.connection
+        real = type(conn).execute_script
+
+        async def cut(self: Any, sql: str, timeout: float | None) -> None:
+            if self is conn and sql == "COMMIT":
+                self.broken = True  # as a driver does when the link drops
+                raise DatabaseConnectionError("simulated: lost during COMMIT")
+            await real(self, sql, timeout)
+
+        monkeypatch.setattr(type(conn), "execute_script", cut)
+
+    with pytest.raises(DatabaseConnectionError, match="during COMMIT"):
+        await db.transaction(body)
+    monkeypatch.undo()
+    assert calls == 1
+    assert await user_names(db, tables) == []  # never committed here (the link was cut)
     assert db.pool.get_status().in_use == 0
 
 

@@ -220,6 +220,7 @@ def test_server_engine_without_url() -> None:
         ("postgresql://app:{pw}@h/db?sslmode=prefer", "sslmode"),
         ("postgresql://app:{pw}@h/db?connect_timeout=soon", "connect_timeout"),
         ("postgresql://app:{pw}@h/db?pool_size=0", "pool_size"),
+        ("postgresql://app:{pw}@h/db?statement_cache=maybe", "statement_cache"),
         ("postgresql://app:{pw}@h/a/b", "contains '/'"),
         ("postgresql://app:***@h/db", "mask"),
     ],
@@ -288,6 +289,28 @@ def test_keyword_options_win_over_the_url_query() -> None:
     assert (params.ssl, params.ssl_mode, params.connect_timeout) == (None, "disable", 20)
     assert options.pool.max == 4
     assert DatabaseOptions(url=url, pool=PoolOptions(max=9)).pool.max == 9
+
+
+@pytest.mark.parametrize(
+    ("query", "keyword", "expected"),
+    [
+        ("", None, True),
+        ("?statement_cache=false", None, False),
+        ("?statement_cache=OFF", None, False),
+        ("?statement_cache=true", None, True),
+        ("?statement_cache=false", True, True),  # the keyword wins
+        ("", False, False),
+    ],
+)
+def test_statement_cache_from_the_url(query: str, keyword: bool | None, expected: bool) -> None:
+    url = f"postgresql://u@bouncer:6432/db{query}"
+    if keyword is None:
+        options = DatabaseOptions(url=url)
+    else:
+        options = DatabaseOptions(url=url, statement_cache=keyword)
+    params = options.connect_params()
+    assert params.statement_cache is expected
+    assert "statement_cache" not in params.options  # understood, not passed to the driver
 
 
 def test_pool_size_is_a_shortcut_for_pool_max() -> None:
@@ -563,6 +586,7 @@ ENV_CASES: list[tuple[str, str, Callable[[DatabaseOptions], object], object]] = 
     ("JADUGAR_SSL_ROOT_CERT", "/etc/ca.pem", lambda o: o.ssl_root_cert, "/etc/ca.pem"),
     ("JADUGAR_STATEMENT_CACHE", "false", lambda o: o.statement_cache, False),
     ("JADUGAR_CONNECT_TIMEOUT", "4", lambda o: o.connect_timeout, 4.0),
+    ("JADUGAR_HOST_SELECTION", "round_robin", lambda o: o.host_selection, "round_robin"),
     ("JADUGAR_SQLITE_BUSY_TIMEOUT", "9", lambda o: o.sqlite_busy_timeout, 9.0),
     ("JADUGAR_SQLITE_INLINE_READS", "false", lambda o: o.sqlite_inline_reads, False),
     (

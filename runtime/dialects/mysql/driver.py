@@ -21,6 +21,7 @@ Timeouts and cancellation. The MySQL protocol cannot cancel a statement in-band,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncGenerator, Sequence
@@ -30,9 +31,11 @@ import aiomysql
 from pymysql.constants import CLIENT
 
 from ...errors import DatabaseConnectionError, QueryError, QueryTimeoutError
+from ...hosts import HostSet, format_host
 from ...query.row_chunks import made
 from ..base import ConnectParams, ExecResult, Row
-from .errors import connect_error, translate
+from ..failures import connection_failed
+from .errors import connect_error, failure_reason, translate
 
 log = logging.getLogger("jadugar.mysql")
 
@@ -404,13 +407,87 @@ class MySQLConnection:
 
 class MySQLDriver:
     """Opens aiomysql connections: autocommit (the core sends START TRANSACTION/COMMIT),
-    utf8mb4, UPDATE counts matched rows (``CLIENT.FOUND_ROWS``)."""
+    utf8mb4, UPDATE counts matched rows (``CLIENT.FOUND_ROWS``).
+
+    A URL naming several hosts (a Galera cluster) tries them in the order its ``HostSet``
+    gives (``host_selection``), each bounded by ``connect_timeout``; a host that refuses,
+    does not answer in time, or is a Galera node not ready for clients (``wsrep_ready``
+    OFF: joining, or cut off from the primary component) is skipped, and the error when
+    every host fails names each host with its reason. The pool's ``create_timeout`` bounds
+    the whole search: keep ``connect_timeout`` well under it (2-3 s for a cluster on a LAN)
+    so that a host that does not answer leaves time for the next one."""
 
     async def connect(self, params: ConnectParams) -> MySQLConnection:
+        if params.hosts is not None:
+            return await self._connect_any(params, params.hosts)
         try:
-            # aiomysql bounds only the TCP connect; this bounds the handshake too
-            async with asyncio.timeout(params.connect_timeout):
-                raw = await aiomysql.connect(**_connect_kwargs(params, params.connect_timeout))
+            raw = await self._open(params)
         except Exception as exc:
             raise connect_error(exc, params.describe(), params.password) from exc
         return MySQLConnection(raw, params, asyncio.get_running_loop())
+
+    @staticmethod
+    async def _open(params: ConnectParams) -> Any:
+        # aiomysql bounds only the TCP connect; this bounds the handshake too
+        async with asyncio.timeout(params.connect_timeout):
+            return await aiomysql.connect(**_connect_kwargs(params, params.connect_timeout))
+
+    async def _connect_any(self, params: ConnectParams, hosts: HostSet) -> MySQLConnection:
+        failures: list[str] = []
+        order = hosts.order()
+        causal = hosts.policy == "round_robin"
+        for host in order:
+            one = dataclasses.replace(params, host=host[0], port=host[1], hosts=None)
+            raw: Any = None
+            try:
+                raw = await self._open(one)
+                problem = await _prepare_node(raw, params.connect_timeout, causal=causal)
+            except Exception as exc:
+                problem = failure_reason(exc)
+            except BaseException:  # cancelled: leave no half-made connection behind
+                if raw is not None:
+                    raw.close()
+                # most likely the pool's create_timeout, spent on this host: the next
+                # connection tries the others first
+                hosts.failed(host)
+                raise
+            if problem is not None:
+                if raw is not None:
+                    raw.close()
+                hosts.failed(host)
+                failures.append(f"{format_host(host)} ({problem})")
+                continue
+            hosts.succeeded(host)
+            if failures:
+                log.info(
+                    "connected to %s after skipping %s", format_host(host), "; ".join(failures)
+                )
+            return MySQLConnection(raw, one, asyncio.get_running_loop())
+        raise connection_failed(
+            params.describe(),
+            f"none of the {len(order)} hosts took the connection: " + "; ".join(failures),
+            params.password,
+        )
+
+
+async def _prepare_node(raw: Any, timeout: float, *, causal: bool) -> str | None:
+    """Check a server of a multi-host URL; returns why it cannot take work now, if so.
+
+    A Galera node that is not ready (``wsrep_ready`` OFF: joining, donating by a blocking
+    method, or outside the primary component) is refused. With ``causal`` (round robin:
+    the statements of one request land on different nodes) a Galera session gets
+    ``wsrep_sync_wait = 1``: a read waits until its node has applied every write the
+    cluster committed before it, so a write made through one connection is seen through
+    any other. A server that is not a Galera node (no ``wsrep_ready`` status) is taken
+    as it is."""
+    async with asyncio.timeout(timeout):
+        await raw.query("SHOW GLOBAL STATUS LIKE 'wsrep_ready'")
+        rows = raw._result.rows or ()
+        if not rows:
+            return None
+        value = str(rows[0][1])
+        if value.upper() != "ON":
+            return f"Galera node not ready: wsrep_ready={value}"
+        if causal:
+            await raw.query("SET SESSION wsrep_sync_wait = 1")
+    return None

@@ -8,6 +8,7 @@ stripped so no value reaches the text; the server's message stays on ``.orig``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +28,13 @@ _DUPLICATE = frozenset({1062, 1586})  # ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
 _FOREIGN_KEY = frozenset({1451, 1452, 1216, 1217})  # parent / child row (new and old codes)
 _NOT_NULL = frozenset({1048, 1364})  # column cannot be null / field has no default
 _CHECK = frozenset({3819, 4025})  # MySQL 8 / MariaDB check constraint
-_SERIALIZATION = frozenset({1213, 1205})  # deadlock / lock wait timeout
+# deadlock / lock wait timeout; on Galera, a certification conflict (another node committed
+# a write to the same rows first) or a brute-force abort by a replicated write is 1213 too,
+# often on COMMIT: the whole transaction can be retried
+_SERIALIZATION = frozenset({1213, 1205})
+# 1047 "WSREP has not yet prepared node for application use": a Galera node that left the
+# primary component (or is still joining); its connections are no use until it is back
+_WSREP_NOT_READY = 1047
 # 1969 MariaDB max_statement_time, 3024 MySQL max_execution_time, 1317 query interrupted
 _TIMEOUT = frozenset({1969, 3024, 1317})
 # client-side CR_* errors and server errors that end the session
@@ -84,6 +91,8 @@ def is_connection_error(exc: BaseException) -> bool:
     code = error_code(exc)
     if code in _CONNECTION:
         return True
+    if code == _WSREP_NOT_READY and "WSREP" in _server_message(exc):
+        return True  # a Galera node outside the primary component: use another node
     # packet sequence errors and other protocol confusion
     return name == "InternalError" and "Packet sequence" in str(exc)
 
@@ -156,15 +165,20 @@ def translate(
     return QueryError(message, sql=sql, code=code_text, orig=exc)
 
 
+def failure_reason(exc: BaseException) -> str:
+    """Why connecting failed, in a few words: ``timed out``, or the message and code."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    code = error_code(exc)
+    reason = _server_message(exc)
+    cause = exc.__cause__  # "Can't connect to MySQL server on '…'" from ConnectionRefusedError
+    if isinstance(cause, OSError) and cause.errno:
+        reason = f"{reason}: {os.strerror(cause.errno)}"
+    return f"{reason} [code {code}]" if code is not None else reason
+
+
 def connect_error(
     exc: BaseException, where: str, password: str | None = None
 ) -> DatabaseConnectionError:
     """A failure while connecting to ``where`` (a ConnectParams.describe())."""
-    if isinstance(exc, TimeoutError):
-        reason = "timed out"
-    else:
-        code = error_code(exc)
-        reason = _server_message(exc)
-        if code is not None:
-            reason = f"{reason} [code {code}]"
-    return connection_failed(where, reason, password)
+    return connection_failed(where, failure_reason(exc), password)

@@ -10,6 +10,12 @@ answer comes. A task cancelled mid-statement is cancelled on the server the same
 asyncpg, in the background, and ``CancelledError`` propagates at once; the next statement
 on the connection waits for that cancel. ``broken`` is also true once asyncpg has closed
 the connection for any reason.
+
+Behind a connection pooler (PgBouncer) the key asyncpg got at login is the pooler's, not a
+server session's: the driver compares it with ``pg_backend_pid()`` once per connection
+(``behind_pooler``). Such a connection has no ``session_id``, and the manager sets no
+session-level state on it (runtime/manager.py), since the pooler would leave it on a
+server connection that its other clients share.
 """
 
 from __future__ import annotations
@@ -70,15 +76,23 @@ class PostgresConnection:
         "_pid",
         "_raw",
         "_unsettled",
+        "behind_pooler",
         "created_at",
         "last_used",
     )
 
     def __init__(
-        self, raw: Any, loop: asyncio.AbstractEventLoop, *, named_statements: bool = True
+        self,
+        raw: Any,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        named_statements: bool = True,
+        behind_pooler: bool = False,
     ) -> None:
         self._raw = raw
-        self._pid: int | None = raw.get_server_pid()
+        # a pooler's cancel key is no server session: there is no session to name
+        self._pid: int | None = None if behind_pooler else raw.get_server_pid()
+        self.behind_pooler = behind_pooler  # server sessions change between transactions
         self._broken = False
         self._unsettled = False  # a cancelled statement may still be running (_cancelled)
         # False (statement_cache off, behind PgBouncer): no statement outlives its call
@@ -398,11 +412,29 @@ class PostgresDriver:
                 schema="pg_catalog",
                 format="binary",
             )
+            pooled = await _behind_pooler(raw, params.connect_timeout)
         except BaseException as exc:
             raw.terminate()
             if isinstance(exc, Exception):
                 raise connect_error(exc, params.describe(), params.password) from exc
             raise
         return PostgresConnection(
-            raw, asyncio.get_running_loop(), named_statements=params.statement_cache
+            raw,
+            asyncio.get_running_loop(),
+            named_statements=params.statement_cache,
+            behind_pooler=pooled,
         )
+
+
+async def _behind_pooler(raw: Any, timeout: float) -> bool:
+    """True when the server session answering is not the one whose key came at login: a
+    pooler in between (PgBouncer sends its own keys). Read through ``COPY ... TO STDOUT``
+    (simple protocol): no statement is prepared, whatever the statement cache says."""
+    out = bytearray()
+
+    async def sink(data: bytes) -> None:
+        out.extend(data)
+
+    await raw.copy_from_query("SELECT pg_backend_pid()", output=sink, timeout=timeout)
+    key: int = raw.get_server_pid()
+    return int(out) != key

@@ -5,6 +5,11 @@ Duck-typed on the attributes asyncpg puts on its exceptions (``sqlstate``,
 
 PostgreSQL's DETAIL line repeats the offending values (``Key (email)=(a@b.c) already
 exists``): it is left out of every message and stays reachable on ``.orig`` only.
+
+PgBouncer speaks for itself with messages of its own (``no such database: x``,
+``query_wait_timeout``...): ``_POOLER_HINTS`` adds what each means and which
+``pgbouncer.ini`` setting is involved, and a prepared statement lost under transaction
+pooling says to turn ``statement_cache`` off.
 """
 
 from __future__ import annotations
@@ -55,6 +60,70 @@ _ARGUMENT_VALUE = re.compile(
 )
 
 
+# PgBouncer's own error texts (it refuses a client, or closes it with a reason): the part
+# that said no, and what to change
+_POOLER_HINTS = (
+    (
+        "no more connections allowed (max_client_conn)",
+        "PgBouncer refused the client: its max_client_conn is reached; raise it in "
+        "pgbouncer.ini, or open fewer connections (pool.max of every manager and process)",
+    ),
+    (
+        "no such database",
+        "PgBouncer has no [databases] entry of that name (and no '*' fallback): the "
+        "database in the URL must be a name from the [databases] section of pgbouncer.ini",
+    ),
+    (
+        "no such user",
+        "PgBouncer does not know this user: add it to its auth_file, or set auth_user so "
+        "it looks users up on the server (auth_query)",
+    ),
+    (
+        '"trust" authentication failed',
+        "PgBouncer does not know this user: add it to its auth_file, or set auth_user so "
+        "it looks users up on the server (auth_query)",
+    ),
+    (
+        "query_wait_timeout",
+        "PgBouncer found no server connection for this client within its query_wait_timeout: "
+        "its pool for this database and user (default_pool_size) stayed busy, or the "
+        "PostgreSQL server behind it does not answer (see PgBouncer's log)",
+    ),
+    (
+        "pgbouncer cannot connect to server",
+        "PgBouncer is up but cannot reach the PostgreSQL server behind it (the host and port "
+        "of its [databases] entry, or that server is down)",
+    ),
+    (
+        "server login failed",
+        "PgBouncer reached the PostgreSQL server behind it, which refused its login",
+    ),
+    (
+        "idle transaction timeout",
+        "PgBouncer's idle_transaction_timeout closed a transaction left idle",
+    ),
+    ("query_timeout", "PgBouncer's query_timeout ended the statement"),
+    ("client_idle_timeout", "PgBouncer closed the idle client (client_idle_timeout)"),
+    ("server conn crashed", "the server connection behind PgBouncer broke"),
+)
+# asyncpg's prepared statements, lost (or doubled) when a transaction pooler moved the
+# connection to another server session: 26000 does not exist, 42P05 already exists
+_STATEMENT_STATES = frozenset({"26000", "42P05"})
+_STATEMENT_HINT = (
+    "; the prepared statement was made on another server session: behind a transaction "
+    "pooler (PgBouncer pool_mode=transaction) set statement_cache=False "
+    "(JADUGAR_STATEMENT_CACHE=false, or ?statement_cache=false in the URL)"
+)
+
+
+def pooler_hint(text: str) -> str:
+    """``"; <what PgBouncer meant>"`` when ``text`` is one of its messages, else ``""``."""
+    for needle, hint in _POOLER_HINTS:
+        if needle in text:
+            return f"; {hint}"
+    return ""
+
+
 def _message(exc: BaseException, params: Sequence[Any] | None) -> str:
     # the primary message only: str() of an asyncpg PostgresError appends DETAIL and HINT
     primary = getattr(exc, "message", None)
@@ -88,8 +157,9 @@ def translate(
             orig=exc,
         )
     if is_connection_error(exc):
+        message = _message(exc, params)
         return DatabaseConnectionError(
-            f"PostgreSQL connection lost or unusable: {_message(exc, params)}"
+            f"PostgreSQL connection lost or unusable: {message}{pooler_hint(message)}"
         )
 
     raw_state = getattr(exc, "sqlstate", None)
@@ -121,6 +191,8 @@ def translate(
     if sqlstate is not None and sqlstate.startswith("22"):
         message = _ARGUMENT_VALUE.sub(r"\1 (\2)", message)
         message = _QUOTED_VALUE.sub(": <value>", message)
+    if sqlstate in _STATEMENT_STATES and "__asyncpg_stmt_" in message:
+        message += _STATEMENT_HINT
     return QueryError(message, sql=sql, code=sqlstate, orig=exc)
 
 
@@ -129,4 +201,4 @@ def connect_error(
 ) -> DatabaseConnectionError:
     """A failure while connecting to ``where`` (a ConnectParams.describe())."""
     reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
-    return connection_failed(where, reason, password)
+    return connection_failed(where, reason + pooler_hint(reason), password)
