@@ -8,19 +8,23 @@ every engine and a later migration can drop them by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any
 
 from jadugar.migrations.operations import (
+    CheckConstraint,
     ColumnDefinition,
     ForeignKeyReference,
     IndexDefinition,
     IndexOptions,
     UniqueConstraint,
+    uuid_default,
 )
+from jadugar.query.expressions import SqlExpr, fn
 from jadugar.schema_compiler import shorten
 
-from .schema.model import FieldSpec, ModelSpec, Schema
+from .schema.model import FieldSpec, ModelSpec, Schema, ServerDefault
 from .schema.normalize import index_column
 
 NAME_LIMIT = 63  # PostgreSQL's; MySQL allows 64
@@ -60,15 +64,37 @@ class TableDef:
     uniques: dict[str, UniqueConstraint]  # by name
     indexes: dict[str, IndexDefinition]  # by name
     foreign_keys: dict[str, ForeignKeyReference]  # by name
-    primary_key: tuple[str, ...] = ()  # table-level (pivots)
+    primary_key: tuple[str, ...] = ()  # table-level (pivots, composite keys)
+    checks: dict[str, CheckConstraint] = dataclass_field(default_factory=dict)  # by name
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The primary key's columns: table-level, else the column marked primary."""
+        if self.primary_key:
+            return self.primary_key
+        return tuple(c.name for c in self.columns.values() if c.primary)
 
 
-def column(field: FieldSpec, references: str | None = None) -> ColumnDefinition:
-    """The column of ``field``; unique, index and references become named constraints of
-    the table instead (see ``table``), so they can be added and dropped on their own.
-    An encrypted field is a TEXT column of envelopes, without a default (it would be plain)."""
+def server_default(value: ServerDefault) -> SqlExpr:
+    """``now``, ``uuid`` or ``{sql: ...}`` as the expression default of a column."""
+    if value.kind == "now":
+        return fn.now()
+    if value.kind == "uuid":
+        return uuid_default()
+    assert value.sql is not None
+    return fn.raw(value.sql)
+
+
+def column(
+    field: FieldSpec, references: str | None = None, *, in_key: bool = True
+) -> ColumnDefinition:
+    """The column of ``field`` (named by its ``db_name``); unique, index and references
+    become named constraints of the table instead (see ``table``), so they can be added and
+    dropped on their own. An encrypted field is a TEXT column of envelopes, without a
+    default (it would be plain). ``in_key=False``: a column of a composite key, which the
+    table declares (``TableDef.primary_key``)."""
     if field.encrypted:
-        return ColumnDefinition(field.name, "text", nullable=field.nullable)
+        return ColumnDefinition(field.column, "text", nullable=field.nullable)
     kind = _AUTO[field.type] if field.auto_increment else _TYPES[field.type]
     options: dict[str, Any] = {"nullable": field.nullable}
     if field.type == "str":
@@ -78,12 +104,17 @@ def column(field: FieldSpec, references: str | None = None) -> ColumnDefinition:
     if field.type == "enum":
         options["values"] = field.values
     if field.primary_key and not field.auto_increment:
-        options["primary"] = True
+        if in_key:
+            options["primary"] = True
+        else:
+            options["nullable"] = False
     if field.has_default and field.default is not None:
         # a snapshot read back from JSON holds decimals as text: compare them as Decimal
         default = field.default
         options["default"] = Decimal(str(default)) if field.type == "decimal" else default
-    return ColumnDefinition(field.name, kind, **options)  # type: ignore[arg-type]
+    if field.server_default is not None:
+        options["default"] = server_default(field.server_default)
+    return ColumnDefinition(field.column, kind, **options)  # type: ignore[arg-type]
 
 
 def blind_index_column(field: FieldSpec) -> ColumnDefinition:
@@ -92,21 +123,28 @@ def blind_index_column(field: FieldSpec) -> ColumnDefinition:
 
 
 def table(schema: Schema, model: ModelSpec) -> TableDef:
+    """The table of ``model``: columns, constraints and indexes named by the columns'
+    database names (``db_name``)."""
     t = model.table
+    composite = bool(model.composite_key)
+
+    def col(name: str) -> str:
+        return _column_of(model, name)
+
     uniques = {
-        constraint_name(t, (f.name,), "unique"): UniqueConstraint(
-            (f.name,), constraint_name(t, (f.name,), "unique")
+        constraint_name(t, (f.column,), "unique"): UniqueConstraint(
+            (f.column,), constraint_name(t, (f.column,), "unique")
         )
         for f in model.fields
-        if f.unique and not f.primary_key and not f.encrypted
+        if f.unique and not (f.primary_key and not composite) and not f.encrypted
     }
     indexes: dict[str, IndexDefinition] = {}
     columns: dict[str, ColumnDefinition] = {}
     for f in model.fields:
-        columns[f.name] = column(f)
+        columns[f.column] = column(f, in_key=not composite)
         if f.index:
-            name = constraint_name(t, (f.name,), "index")
-            indexes[name] = IndexDefinition((f.name,), IndexOptions(name=name))
+            name = constraint_name(t, (f.column,), "index")
+            indexes[name] = IndexDefinition((f.column,), IndexOptions(name=name))
         if f.searchable:
             bidx = index_column(f.name)
             columns[bidx] = blind_index_column(f)
@@ -118,27 +156,41 @@ def table(schema: Schema, model: ModelSpec) -> TableDef:
                 indexes[name] = IndexDefinition((bidx,), IndexOptions(name=name))
     for index in model.indexes:
         suffix = "unique" if index.unique else "index"
-        name = index.name or constraint_name(t, index.columns, suffix)
+        names = tuple(col(c) for c in index.columns)
+        name = index.name or constraint_name(t, names, suffix)
         if index.unique:
-            uniques[name] = UniqueConstraint(index.columns, name)
+            uniques[name] = UniqueConstraint(names, name)
         else:
-            indexes[name] = IndexDefinition(index.columns, IndexOptions(name=name))
+            indexes[name] = IndexDefinition(names, IndexOptions(name=name))
     foreign_keys: dict[str, ForeignKeyReference] = {}
     for f in model.fields:
         ref = f.references
         target = schema.model(ref.model) if ref else None
         if ref is None or target is None:
             continue
-        name = constraint_name(t, (f.name,), "fkey")
+        name = ref.name or constraint_name(t, (f.column,), "fkey")
+        referenced = target.field(ref.field)
         foreign_keys[name] = ForeignKeyReference(
-            [f.name],
+            [f.column],
             target.table,
-            [ref.field],
+            [referenced.column if referenced else ref.field],
             _action(ref.on_delete),
             _action(ref.on_update),
             name,
         )
-    return TableDef(t, columns, uniques, indexes, foreign_keys)
+    for fk in model.foreign_keys:
+        target = schema.model(fk.model)
+        if target is None:
+            continue
+        own = tuple(col(c) for c in fk.columns)
+        name = fk.name or constraint_name(t, own, "fkey")
+        theirs = [_column_of(target, f) for f in fk.fields]
+        foreign_keys[name] = ForeignKeyReference(
+            own, target.table, theirs, _action(fk.on_delete), _action(fk.on_update), name
+        )
+    key = tuple(col(n) for n in model.composite_key)
+    checks = {c.name: CheckConstraint(c.name, c.expression) for c in model.checks}
+    return TableDef(t, columns, uniques, indexes, foreign_keys, key, checks)
 
 
 def pivot_tables(schema: Schema) -> list[TableDef]:
@@ -153,7 +205,7 @@ def pivot_tables(schema: Schema) -> list[TableDef]:
                 continue
             if through in model_tables or through in found:
                 continue
-            assert relation.foreign_key and relation.other_key
+            assert isinstance(relation.foreign_key, str) and isinstance(relation.other_key, str)
             ours, theirs = model.primary_key, other.primary_key
             keys = (relation.foreign_key, relation.other_key)
             columns = {
@@ -164,7 +216,7 @@ def pivot_tables(schema: Schema) -> list[TableDef]:
             for key, target, pk in ((keys[0], model, ours), (keys[1], other, theirs)):
                 name = constraint_name(through, (key,), "fkey")
                 fks[name] = ForeignKeyReference(
-                    [key], target.table, [pk.name], "cascade", None, name
+                    [key], target.table, [pk.column], "cascade", None, name
                 )
             found[through] = TableDef(
                 through, dict(sorted(columns.items())), {}, {}, fks, tuple(sorted(keys))
@@ -178,6 +230,11 @@ def tables(schema: Schema) -> dict[str, TableDef]:
     result = {m.table: table(schema, m) for m in schema.models if m.engine == "sql"}
     result.update({p.name: p for p in pivot_tables(schema)})
     return result
+
+
+def _column_of(model: ModelSpec, name: str) -> str:
+    found = model.field(name)
+    return found.column if found else name
 
 
 def width(definition: ColumnDefinition) -> int:

@@ -8,13 +8,14 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TypeAlias
 
+from jadugar.errors import MigrationError
 from jadugar.migrations import operations as ops
-from jadugar.migrations.operations import ColumnDefinition
+from jadugar.migrations.operations import ColumnDefinition, same_default
 
 from . import ddl_map, migration_plan
 from .ddl_map import TableDef
 from .renames import field_moves, previous_model
-from .schema.model import Schema
+from .schema.model import ModelSpec, Schema
 
 Plan: TypeAlias = migration_plan.Plan[ops.Operation]
 
@@ -25,6 +26,26 @@ def diff(old: Schema | None, new: Schema) -> Plan:
     after = ddl_map.tables(new)
     plan = Plan()
     before = _renames(old, new, before, plan)
+    for name, table in before.items():
+        target = after.get(name)
+        if target is not None and target.key != table.key:
+            raise MigrationError(
+                f"the primary key of table {name} changes from ({', '.join(table.key)}) to "
+                f"({', '.join(target.key)}): makemigrations does not change the primary key of "
+                "an existing table; write that migration by hand (jadugar create-migration), "
+                "or create a new table and copy the rows"
+            )
+    for name, table in before.items():  # checks first: a dropped column may take its check
+        target = after.get(name)
+        if target is None:
+            continue
+        for check_name, check in table.checks.items():
+            found = target.checks.get(check_name)
+            if found != check:
+                changed = " (its expression changed: dropped, then added again)" if found else ""
+                plan.add(f"drop check {name}.{check_name}{changed}",
+                         [ops.DropCheck(name, check_name)],
+                         [ops.AddCheck(name, check_name, check.expression)])  # fmt: skip
     for name, table in before.items():  # foreign keys first: they pin what they point at
         target = after.get(name)
         if target is None:
@@ -96,6 +117,16 @@ def diff(old: Schema | None, new: Schema) -> Plan:
             if old_table is None or not _same_fk(fk, old_table.foreign_keys):
                 plan.add(f"add foreign key {name}.{fk_name}", [ops.AddForeignKey(name, fk)],
                          [ops.DropForeignKey(name, fk_name, tuple(fk.columns))])  # fmt: skip
+    for name, table in after.items():
+        old_table = before.get(name)
+        if old_table is None:
+            continue  # created with its table
+        for check_name, check in table.checks.items():
+            if old_table.checks.get(check_name) != check:
+                plan.add(f"add check {name}.{check_name}",
+                         [ops.AddCheck(name, check_name, check.expression)],
+                         [ops.DropCheck(name, check_name)],
+                         "fails if existing rows break the check")  # fmt: skip
     return plan
 
 
@@ -114,7 +145,7 @@ def _renames(
             continue
         if previous.table != model.table and previous.table in before:
             table_moves[previous.table] = model.table
-        moves = field_moves(previous, model)
+        moves = _column_moves(previous, model)
         if moves:
             column_moves[model.table] = moves
     result: dict[str, TableDef] = {}
@@ -128,27 +159,57 @@ def _renames(
             plan.add(f"rename column {new_name}.{old_column} to {new_column}",
                      [ops.RenameColumn(new_name, old_column, new_column)],
                      [ops.RenameColumn(new_name, new_column, old_column)])  # fmt: skip
-        result[new_name] = _moved(table, new_name, moves, table_moves)
+        result[new_name] = _moved(table, new_name, moves, table_moves, column_moves)
     return result
 
 
-def _moved(table: TableDef, name: str, moves: dict[str, str], tables: dict[str, str]) -> TableDef:
+def _column_moves(previous: ModelSpec, model: ModelSpec) -> dict[str, str]:
+    """Old column -> new, for the fields renamed (``renamed_from``) and the fields whose
+    column (``db_name``) changed."""
+    renamed = {new: old for old, new in field_moves(previous, model).items()}
+    moves: dict[str, str] = {}
+    for field in model.fields:
+        before = previous.field(renamed.get(field.name, field.name))
+        if before is not None and before.column != field.column:
+            moves[before.column] = field.column
+    return moves
+
+
+def _moved(
+    table: TableDef,
+    name: str,
+    moves: dict[str, str],
+    tables: dict[str, str],
+    columns_of: dict[str, dict[str, str]] | None = None,
+) -> TableDef:
+    """``table`` after the renames: its own columns (``moves``), the tables its foreign keys
+    point at (``tables``) and the columns they point at (``columns_of``, by table; the
+    databases follow a renamed referenced column)."""
+
     def col(c: str) -> str:
         return moves.get(c, c)
 
     def cols(cs: Iterable[str]) -> tuple[str, ...]:
         return tuple(col(c) for c in cs)
 
+    def referenced(target: str, cs: Iterable[str]) -> tuple[str, ...]:
+        renamed = (columns_of or {}).get(target, {})
+        return tuple(renamed.get(c, c) for c in cs)
+
     columns = {col(k): v.model_copy(update={"name": col(k)}) for k, v in table.columns.items()}
     uniques = {k: dataclasses.replace(u, columns=cols(u.columns)) for k, u in table.uniques.items()}
     indexes = {k: dataclasses.replace(i, columns=cols(i.columns)) for k, i in table.indexes.items()}
     fks = {
         k: fk.model_copy(
-            update={"columns": cols(fk.columns), "table": tables.get(fk.table, fk.table)}
+            update={
+                "columns": cols(fk.columns),
+                "table": tables.get(fk.table, fk.table),
+                "references": referenced(tables.get(fk.table, fk.table), fk.references),
+            }
         )
         for k, fk in table.foreign_keys.items()
     }
-    return TableDef(name, columns, uniques, indexes, fks, cols(table.primary_key))
+    return TableDef(name, columns, uniques, indexes, fks, cols(table.primary_key), table.checks)
 
 
 def _columns(plan: Plan, old: TableDef, new: TableDef) -> None:
@@ -184,7 +245,7 @@ def _column_changes(old: ColumnDefinition, new: ColumnDefinition) -> set[str]:
         changes.add("type")
     if old.nullable != new.nullable:
         changes.add("nullable")
-    if old.default != new.default:
+    if not same_default(old.default, new.default):
         changes.add("default")
     return changes
 
@@ -218,6 +279,7 @@ def _create(table: TableDef) -> ops.CreateTable:
         tuple(table.uniques.values()),
         tuple(table.indexes.values()),
         tuple(table.foreign_keys.values()),
+        checks=tuple(table.checks.values()),
     )
 
 

@@ -50,13 +50,16 @@ from pydantic_core import PydanticUndefined
 from .schema.model import FieldType, ForeignKeyAction, Reference
 
 __all__ = [
+    "Check",
     "Column",
     "Embedded",
+    "ForeignKey",
     "Index",
     "ModelOptions",
     "Reference",
     "Relation",
     "Schema",
+    "SqlDefault",
     "belongs_to",
     "belongs_to_many",
     "column",
@@ -71,6 +74,14 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True)
+class SqlDefault:
+    """A server default written as SQL: ``column(server_default=SqlDefault("'none'"))``
+    (the YAML form's ``server_default: {sql: "'none'"}``)."""
+
+    sql: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +102,8 @@ class Column:
     references: Reference | None = None
     encrypted: bool = False
     searchable: bool = False
+    db_name: str | None = None
+    server_default: Literal["now", "uuid"] | SqlDefault | None = None
 
     def options(self) -> dict[str, object]:
         """The options given, as the YAML form writes them."""
@@ -99,6 +112,8 @@ class Column:
             found["references"] = self.references.model_dump(
                 include=self.references.model_fields_set
             )
+        if isinstance(self.server_default, SqlDefault):
+            found["server_default"] = {"sql": self.server_default.sql}
         return found
 
 
@@ -118,6 +133,8 @@ def column(
     references: Reference | None = None,
     encrypted: bool = False,
     searchable: bool = False,
+    db_name: str | None = None,
+    server_default: Literal["now", "uuid"] | SqlDefault | None = None,
 ) -> Any:
     """A field's options: ``email: str = column(max_length=255, unique=True)``.
 
@@ -138,7 +155,62 @@ def column(
         references=references,
         encrypted=encrypted,
         searchable=searchable,
+        db_name=db_name,
+        server_default=server_default,
     )
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named CHECK constraint: ``Check("order_lines_price_not_negative", "price >= 0")``."""
+
+    name: str
+    expression: str
+
+    def options(self) -> dict[str, object]:
+        return {"name": self.name, "expression": self.expression}
+
+
+@dataclass(frozen=True, init=False)
+class ForeignKey:
+    """A foreign key over one or more fields:
+    ``ForeignKey(["order_id", "line_no"], "OrderLine", on_delete="cascade")`` (``fields``:
+    the referenced fields, default its primary key)."""
+
+    columns: tuple[str, ...]
+    model: str
+    fields: tuple[str, ...] | None = None
+    on_delete: ForeignKeyAction | None = None
+    on_update: ForeignKeyAction | None = None
+    name: str | None = None
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        model: str,
+        fields: Sequence[str] | None = None,
+        *,
+        on_delete: ForeignKeyAction | None = None,
+        on_update: ForeignKeyAction | None = None,
+        name: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "columns", tuple(columns))
+        object.__setattr__(self, "model", model)
+        object.__setattr__(self, "fields", None if fields is None else tuple(fields))
+        object.__setattr__(self, "on_delete", on_delete)
+        object.__setattr__(self, "on_update", on_update)
+        object.__setattr__(self, "name", name)
+
+    def options(self) -> dict[str, object]:
+        """The options given, as the YAML form writes them."""
+        reference: dict[str, object] = {"model": self.model}
+        if self.fields is not None:
+            reference["fields"] = list(self.fields)
+        found: dict[str, object] = {"columns": list(self.columns), "references": reference}
+        for key in ("on_delete", "on_update", "name"):
+            if getattr(self, key) is not None:
+                found[key] = getattr(self, key)
+        return found
 
 
 @dataclass(frozen=True, init=False)
@@ -181,11 +253,19 @@ class ModelOptions:
     renamed_from: str | None = None
     engine: Literal["sql", "mongodb"] = "sql"
     description: str | None = None
+    # a composite primary key, in key order: primary_key=("order_id", "line_no")
+    primary_key: Sequence[str] | None = None
+    checks: Sequence[Check] = ()
+    foreign_keys: Sequence[ForeignKey] = ()
 
     def options(self) -> dict[str, object]:
-        """The options given (indexes apart), as the YAML form writes them."""
+        """The options given (indexes, checks and foreign keys apart), as the YAML form
+        writes them."""
         found = _given(self)
-        found.pop("indexes", None)
+        for entries in ("indexes", "checks", "foreign_keys"):
+            found.pop(entries, None)
+        if self.primary_key is not None:
+            found["primary_key"] = list(self.primary_key)
         return found
 
 
@@ -195,16 +275,20 @@ class Relation:
 
     kind: Literal["has_one", "has_many", "belongs_to", "belongs_to_many"]
     model: str
-    foreign_key: str | None = None
-    other_key: str | None = None
-    local_key: str | None = None
+    # several fields (a list or tuple) for a composite key
+    foreign_key: str | Sequence[str] | None = None
+    other_key: str | Sequence[str] | None = None
+    local_key: str | Sequence[str] | None = None
     through: str | None = None
     on_delete: ForeignKeyAction | None = None
     on_update: ForeignKeyAction | None = None
 
     def options(self) -> dict[str, object]:
         """The options given, as the YAML form writes them."""
-        return _given(self)
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in _given(self).items()
+        }
 
 
 def _given(options: Any) -> dict[str, object]:
@@ -219,8 +303,8 @@ def _given(options: Any) -> dict[str, object]:
 def has_one(
     model: str,
     *,
-    foreign_key: str | None = None,
-    local_key: str | None = None,
+    foreign_key: str | Sequence[str] | None = None,
+    local_key: str | Sequence[str] | None = None,
     on_delete: ForeignKeyAction | None = None,
     on_update: ForeignKeyAction | None = None,
 ) -> Relation:
@@ -238,8 +322,8 @@ def has_one(
 def has_many(
     model: str,
     *,
-    foreign_key: str | None = None,
-    local_key: str | None = None,
+    foreign_key: str | Sequence[str] | None = None,
+    local_key: str | Sequence[str] | None = None,
     on_delete: ForeignKeyAction | None = None,
     on_update: ForeignKeyAction | None = None,
 ) -> Relation:
@@ -257,8 +341,8 @@ def has_many(
 def belongs_to(
     model: str,
     *,
-    foreign_key: str | None = None,
-    other_key: str | None = None,
+    foreign_key: str | Sequence[str] | None = None,
+    other_key: str | Sequence[str] | None = None,
     on_delete: ForeignKeyAction | None = None,
     on_update: ForeignKeyAction | None = None,
 ) -> Relation:

@@ -56,9 +56,10 @@ def read_snapshot(migrations: Path) -> Schema | None:
         raise MigrationError(f"{path} is not a schema snapshot Jadugar wrote: {exc}") from None
 
 
-# Field flags written to the snapshot only when set, so that snapshots of schemas that do not
-# use them stay as they were before the flags existed.
+# Options written to the snapshot only when set, so that snapshots of schemas that do not
+# use them stay as they were before the options existed.
 _QUIET_FLAGS = ("encrypted", "searchable")
+_QUIET_EMPTY = ("db_name", "server_default", "composite_key", "checks", "foreign_keys")
 
 
 def snapshot_text(schema: Schema) -> str:
@@ -66,15 +67,18 @@ def snapshot_text(schema: Schema) -> str:
     return json.dumps(_without_locations(data), indent=1, sort_keys=True) + "\n"
 
 
-def _without_locations(value: object) -> object:
+def _without_locations(value: object, parent: str = "") -> object:
     if isinstance(value, dict):
         return {
-            k: _without_locations(v)
+            k: _without_locations(v, k)
             for k, v in value.items()
-            if k != "location" and not (k in _QUIET_FLAGS and v is False)
+            if k != "location"
+            and not (k in _QUIET_FLAGS and v is False)
+            and not (k in _QUIET_EMPTY and v in (None, [], ()))
+            and not (parent == "references" and k == "name" and v is None)
         }
     if isinstance(value, list):
-        return [_without_locations(v) for v in value]
+        return [_without_locations(v, parent) for v in value]
     return value
 
 
@@ -82,9 +86,15 @@ def migration_source(name: str, plan: Plan) -> str:
     view = migration_view(name, plan, _code)
     operations = [op for c in plan.changes for op in (*c.up, *c.down)]
     used = migration_code.uses(operations)
-    view.imports = ", ".join(sorted(used - {"Decimal"}))
+    view.imports = ", ".join(sorted(used - {"Decimal", "fn"}, key=_isort_key))
     view.uses_decimal = "Decimal" in used
+    view.uses_fn = "fn" in used
     return render("migration.py.j2", v=view)
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    # ruff's isort order inside one import: Classes, then functions
+    return (0 if name[0].isupper() else 1), name
 
 
 def _code(operations: list[ops.Operation]) -> list[str]:

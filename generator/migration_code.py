@@ -7,11 +7,28 @@ from decimal import Decimal
 
 from jadugar.migrations import operations as ops
 from jadugar.migrations.operations import ColumnDefinition, ForeignKeyReference, IndexOptions
+from jadugar.query import tree
+from jadugar.query.expressions import SqlExpr
 
 _TYPE_ARGS = {"string": ("length",), "decimal": ("precision", "scale"), "enum": ("values",)}
 
 
+def _expression(value: SqlExpr) -> str:
+    """A default expression as the migration writes it: ``fn.now()``, ``uuid_default()``,
+    ``fn.raw("...")``."""
+    node = value.node
+    if isinstance(node, tree.Func) and not node.args and node.name == "now":
+        return "fn.now()"
+    if isinstance(node, tree.Func) and not node.args and node.name == "uuid":
+        return "uuid_default()"
+    if isinstance(node, tree.RawExpr) and not node.params:
+        return f"fn.raw({node.sql!r})"
+    raise TypeError(f"no migration code for the default {value!r}")
+
+
 def _literal(value: object) -> str:
+    if isinstance(value, SqlExpr):
+        return _expression(value)
     if isinstance(value, Decimal):
         text = str(value)
         return f"Decimal({text})" if text.lstrip("-").isdigit() else f'Decimal("{text}")'
@@ -84,6 +101,7 @@ def lines(operation: ops.Operation) -> list[str]:
                 for i in operation.indexes
             ]
             body += [f"t.foreign({foreign_key(fk)})" for fk in operation.foreign_keys]
+            body += [f"t.check({c.name!r}, {c.expression!r})" for c in operation.checks]
             return [
                 f"with schema.create_table({operation.name!r}) as t:",
                 *("    " + b for b in body),
@@ -121,6 +139,11 @@ def lines(operation: ops.Operation) -> list[str]:
             return [f"schema.add_unique({args})"]
         case ops.DropUnique():
             return [f"schema.drop_unique({operation.table!r}, {operation.name!r})"]
+        case ops.AddCheck():
+            args = f"{operation.table!r}, {operation.name!r}, {operation.expression!r}"
+            return [f"schema.add_check({args})"]
+        case ops.DropCheck():
+            return [f"schema.drop_check({operation.table!r}, {operation.name!r})"]
         case ops.RawSql():
             return [f"schema.raw({operation.sql!r})"]
     raise TypeError(f"no migration code for {type(operation).__name__}")
@@ -129,8 +152,14 @@ def lines(operation: ops.Operation) -> list[str]:
 def uses(operations: list[ops.Operation]) -> set[str]:
     """The names a migration file must import for these operations."""
     text = "\n".join(line for op in operations for line in lines(op))
-    return {
+    found = {
         name
-        for name in ("ColumnDefinition", "ForeignKeyReference", "IndexOptions", "Decimal")
+        for name in (
+            *("ColumnDefinition", "ForeignKeyReference", "IndexOptions", "Decimal"),
+            "uuid_default",
+        )
         if f"{name}(" in text
     }
+    if "fn.now()" in text or "fn.raw(" in text:
+        found.add("fn")
+    return found

@@ -29,6 +29,7 @@ class MigrationView:
     warnings: list[str]
     imports: str = ""
     uses_decimal: bool = False
+    uses_fn: bool = False  # fn.now() / fn.raw() defaults
 
 
 def migration_view(

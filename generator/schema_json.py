@@ -50,6 +50,9 @@ REQUIRED = {
     "index": ("columns",),
     "relation": ("kind", "model"),
     "reference": ("model",),
+    "check": ("name", "expression"),
+    "foreign_key": ("columns", "references"),
+    "foreign_key_reference": ("model",),
 }
 # The option a type cannot go without (validate.check_type_options, check_mongodb_type).
 NEEDED_BY_TYPE = {"enum": "values", "embedded": "fields"}
@@ -67,6 +70,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "relations": "Relations to other models: name -> {kind: ..., model: ...}.",
         "renamed_from": "The model's previous name: makemigrations renames instead of drop+add.",
         "engine": "sql (the default), or mongodb for a model kept only on MongoDB.",
+        "primary_key": "A composite primary key: its fields, in key order.",
+        "checks": "Named CHECK constraints: a list of {name: ..., expression: <SQL>}.",
+        "foreign_keys": "Foreign keys over one or more columns: {columns: [...], references: ...}.",
     },
     "field": {
         "type": "The column type.",
@@ -87,6 +93,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "searchable": "An encrypted field with a blind index column, for equality lookups.",
         "fields": "An embedded document's fields (type embedded, engine: mongodb).",
         "many": "A list of embedded documents rather than one.",
+        "db_name": "The column's name in the database, when it is not the field's name.",
+        "server_default": "A default the database computes: now, uuid or {sql: <expression>}.",
     },
     "index": {
         "columns": "The indexed columns, in order.",
@@ -109,6 +117,22 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "field": "The referenced field (default: its primary key).",
         "on_delete": "What happens to this row when the referenced row is deleted.",
         "on_update": "What happens to this row when the referenced key changes.",
+        "name": "The foreign key constraint's name; default: <table>_<column>_fkey.",
+    },
+    "check": {
+        "name": "The constraint's name: checks are added and dropped by name.",
+        "expression": "SQL text over the table's columns, written as given for the engine.",
+    },
+    "foreign_key": {
+        "columns": "This model's fields that point, in order.",
+        "references": "The referenced model and its fields: {model: Order, fields: [id]}.",
+        "on_delete": "What happens to this row when the referenced row is deleted.",
+        "on_update": "What happens to this row when the referenced key changes.",
+        "name": "The constraint's name; default: <table>_<columns>_fkey.",
+    },
+    "foreign_key_reference": {
+        "model": "The referenced model.",
+        "fields": "The referenced fields, pairwise with columns (default: its primary key).",
     },
 }
 
@@ -160,6 +184,7 @@ _SHARED: list[tuple[object, Callable[[], Fragment]]] = [
     (rules._ACTION, lambda: dict(ACTIONS)),
     (rules._POSITIVE, lambda: {"type": "integer", "minimum": 1}),
 ]
+_TEXT = {"type": "string", "pattern": "\\S"}  # not blank (validate: v.strip())
 # The others, by option name (their checks are lambdas of their own in validate._SHAPES).
 _OWN: dict[str, Callable[[], Fragment]] = {
     "engine": lambda: {"enum": _engines()},
@@ -179,6 +204,34 @@ _OWN: dict[str, Callable[[], Fragment]] = {
     },
     "type": lambda: {"enum": list(FIELD_TYPES)},
     "kind": lambda: {"enum": list(RELATION_KINDS)},
+    "db_name": lambda: {
+        "type": "string",
+        "pattern": "^[^.\\u0000]*[^.\\s\\u0000][^.\\u0000]*$",
+        "maxLength": rules.NAME_BYTES,
+    },
+    "server_default": lambda: {
+        "anyOf": [
+            {"enum": list(rules.SERVER_DEFAULTS)},
+            {
+                "type": "object",
+                "properties": {"sql": dict(_TEXT)},
+                "required": ["sql"],
+                "additionalProperties": False,
+            },
+        ]
+    },
+    "expression": lambda: dict(_TEXT),
+    **dict.fromkeys(
+        ("foreign_key", "other_key", "local_key"),
+        lambda: {"anyOf": [dict(NAME), {"type": "array", "items": NAME, "minItems": 1}]},
+    ),
+}
+# Options whose value depends on the scope (validate.SCOPE_SHAPES and the references of a
+# foreign_keys entry).
+_SCOPED: dict[tuple[str, str], Callable[[], Fragment]] = {
+    ("model", "primary_key"): lambda: _names(),
+    ("foreign_key", "references"): lambda: {"$ref": "#/definitions/foreign_key_reference"},
+    ("foreign_key_reference", "fields"): lambda: _names(),
 }
 # The entries of a model, which yaml_source reads apart from its options.
 _MODEL_ENTRIES: dict[str, Fragment] = {
@@ -189,6 +242,8 @@ _MODEL_ENTRIES: dict[str, Fragment] = {
         "additionalProperties": {"$ref": "#/definitions/field"},
     },
     "indexes": {"type": "array", "items": {"$ref": "#/definitions/index"}},
+    "checks": {"type": "array", "items": {"$ref": "#/definitions/check"}},
+    "foreign_keys": {"type": "array", "items": {"$ref": "#/definitions/foreign_key"}},
     "relations": {
         "type": "object",
         "propertyNames": FIELD_NAME,
@@ -204,6 +259,9 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "index": rules.INDEX_KEYS,
     "relation": rules.RELATION_KEYS,
     "reference": rules.REFERENCE_KEYS,
+    "check": rules.CHECK_KEYS,
+    "foreign_key": rules.FOREIGN_KEY_KEYS,
+    "foreign_key_reference": rules.FOREIGN_KEY_REFERENCE_KEYS,
 }
 
 
@@ -211,6 +269,8 @@ def _value(scope: str, key: str) -> Fragment | None:
     """What option ``key`` of a ``scope`` takes; None for a shape this module does not know."""
     if scope == "model" and key in _MODEL_ENTRIES:
         return dict(_MODEL_ENTRIES[key])
+    if (scope, key) in _SCOPED:
+        return _SCOPED[scope, key]()
     if key in _OWN:
         return _OWN[key]()
     shape = rules._SHAPES.get(key)
@@ -219,7 +279,7 @@ def _value(scope: str, key: str) -> Fragment | None:
 
 def _option(scope: str, key: str) -> Fragment:
     """The JSON Schema of option ``key`` of a ``scope`` (model, field, index, ...)."""
-    shape = rules._SHAPES.get(key)
+    shape = rules.SCOPE_SHAPES.get(scope, {}).get(key) or rules._SHAPES.get(key)
     wanted = shape[1] if shape else ""
     described = DESCRIPTIONS.get(scope, {}).get(key)
     text = described or (f"Must be {wanted}." if wanted else "")
@@ -302,6 +362,9 @@ def _field_rules(keys: Iterable[str]) -> list[Fragment]:
     )
     if "primary_key" in keys:
         found.append(_when(_set("primary_key"), {"properties": {"nullable": {"const": False}}}))
+    if "server_default" in keys:  # validate.SERVER_DEFAULT_TYPES
+        for word, types in rules.SERVER_DEFAULT_TYPES.items():
+            found.append(_when(_set("server_default", word), _type_is(types)))
     if {"encrypted", "searchable"} <= keys:
         found.append(_when(_set("searchable"), _set("encrypted")))
         conflicts = [option for option in rules.ENCRYPTED_CONFLICTS if option in keys]
@@ -346,6 +409,9 @@ def json_schema() -> dict[str, object]:
         "index": _object("index", rules.INDEX_KEYS, _ttl_rule()),
         "relation": _object("relation", rules.RELATION_KEYS, *_relation_rules()),
         "reference": _object("reference", rules.REFERENCE_KEYS),
+        "check": _object("check", rules.CHECK_KEYS),
+        "foreign_key": _object("foreign_key", rules.FOREIGN_KEY_KEYS),
+        "foreign_key_reference": _object("foreign_key_reference", rules.FOREIGN_KEY_REFERENCE_KEYS),
         **_name_definitions(),
     }
     top: Fragment = {

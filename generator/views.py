@@ -3,6 +3,7 @@ templates only print."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class FieldView:
     in_update: bool
     in_where: bool  # find_by/filter_by take it (an encrypted field only when searchable)
     meta: str  # ColumnMeta(...) source
+    column: str = ""  # "table.column" as a Python string literal (the Columns class)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class ModelView:
     source: str
     description: str
     key_name: str
-    key_type: str
+    key_type: str  # tuple[int, int] for a composite key
+    key_literal: str  # ModelMeta's primary_key: "id", or ("order_id", "line_no")
     timestamps: bool
     soft_deletes: bool
     imports: tuple[str, ...]  # module import lines, sorted as ruff's isort wants them
@@ -112,13 +115,14 @@ def _field_view(
     imports.update(py.imports)
     annotation = f"{py.annotation} | None" if spec.nullable else py.annotation
     listed = spec.type == "embedded" and spec.many and not spec.nullable  # [] by default
-    optional_input = spec.has_default or spec.nullable or listed
+    server_filled = spec.server_default is not None  # left out of the insert when None
+    optional_input = spec.has_default or spec.nullable or listed or server_filled
     server_key = spec.primary_key and spec.type == "objectid"  # the server assigns it
     generated = (spec.primary_key and spec.auto_increment) or server_key or spec.managed is not None
     constraints = [f"{k}={v!r}" for k, v in py.constraints if v is not None]
     if spec.hidden:
         constraints.append("exclude=True")
-    if generated and not spec.nullable:
+    if (generated or server_filled) and not spec.nullable:
         # typed as the column type; None until the database or the runtime fills it in
         declaration = f"auto({', '.join(constraints)})"
     else:
@@ -134,6 +138,8 @@ def _field_view(
             if listed and not constraints:
                 declaration = "Field(default_factory=list)"
     flags = [f'"{spec.name}"', f'"{spec.type}"']
+    if spec.db_name:
+        flags.append(f"db_name={json.dumps(spec.db_name)}")
     if spec.nullable:
         flags.append("nullable=True")
     if spec.primary_key:
@@ -148,6 +154,8 @@ def _field_view(
         flags.append("encrypted=True")
     if spec.searchable:
         flags.append("searchable=True")
+    if server_filled:
+        flags.append("server_default=True")
     return FieldView(
         name=spec.name,
         annotation=annotation,
@@ -158,6 +166,7 @@ def _field_view(
         in_update=not spec.primary_key and spec.managed is None,
         in_where=spec.searchable or not spec.encrypted,
         meta=f"ColumnMeta({', '.join(flags)})",
+        column=json.dumps(f"{model.table}.{spec.column}"),
     )
 
 
@@ -192,14 +201,35 @@ def _enums(specs: tuple[FieldSpec, ...], owner: str) -> list[EnumView]:
     ]
 
 
-def _relation_view(model: ModelSpec, relation: RelationSpec) -> RelationView:
+def _keys(value: str | tuple[str, ...]) -> str:
+    """A relation key as RelationMeta source: ``"user_id"`` or ``("a", "b")``."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    return "(" + ", ".join(json.dumps(v) for v in value) + ")"
+
+
+def _pivot_column(
+    pivot: ModelSpec, name: str | tuple[str, ...] | None
+) -> str | tuple[str, ...] | None:
+    found = pivot.field(name) if isinstance(name, str) else None
+    return found.column if found else name
+
+
+def _relation_view(schema: Schema, model: ModelSpec, relation: RelationSpec) -> RelationView:
     many = relation.kind in ("has_many", "belongs_to_many")
     annotation = f"list[{relation.model}]" if many else f"{relation.model} | None"
-    args = [f'"{relation.kind}"', f'"{relation.model}"', f'foreign_key="{relation.foreign_key}"']
-    if relation.other_key:
-        args.append(f'other_key="{relation.other_key}"')
+    foreign_key, other_key = relation.foreign_key, relation.other_key
+    pivot = next((m for m in schema.models if m.table == relation.through), None)
+    if relation.kind == "belongs_to_many" and pivot is not None:
+        # the pivot is read as a table: its columns by their database names
+        foreign_key = _pivot_column(pivot, foreign_key)
+        other_key = _pivot_column(pivot, other_key)
+    assert foreign_key is not None
+    args = [f'"{relation.kind}"', f'"{relation.model}"', f"foreign_key={_keys(foreign_key)}"]
+    if other_key:
+        args.append(f"other_key={_keys(other_key)}")
     if relation.local_key:
-        args.append(f'local_key="{relation.local_key}"')
+        args.append(f"local_key={_keys(relation.local_key)}")
     if relation.through:
         args.append(f'through="{relation.through}"')
     return RelationView(
@@ -232,9 +262,14 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
     )
     embedded, embedded_enums = _embedded_views(model, model.fields, model.name, model.name, imports)
     enums = tuple(embedded_enums + _enums(model.fields, model.name))
-    relations = tuple(_relation_view(model, r) for r in model.relations)
-    key = model.primary_key
-    key_type = python_type(key, f"{model.name}{_pascal(key.name)}").annotation
+    relations = tuple(_relation_view(schema, model, r) for r in model.relations)
+    keys = model.key_fields
+    key = keys[0]
+    key_types = [python_type(k, f"{model.name}{_pascal(k.name)}").annotation for k in keys]
+    key_type = key_types[0] if len(keys) == 1 else f"tuple[{', '.join(key_types)}]"
+    key_literal = (
+        f'"{key.name}"' if len(keys) == 1 else "(" + ", ".join(f'"{k.name}"' for k in keys) + ")"
+    )
     pydantic = {line.split()[-1] for line in imports if line.startswith("from pydantic ")}
     inner_fields = [f for e in embedded for f in e.fields]
     if any(f.declaration.startswith("Field(") for f in (*fields, *inner_fields)):
@@ -267,6 +302,7 @@ def model_view(schema: Schema, model: ModelSpec, source: str) -> ModelView:
         description=model.description or f"A row of the ``{model.table}`` table.",
         key_name=key.name,
         key_type=key_type,
+        key_literal=key_literal,
         timestamps=model.timestamps,
         soft_deletes=model.soft_deletes,
         imports=tuple(plain + froms),

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from .cli_encryption import register as register_encryption_commands
 from .cli_migrations import register as register_migration_commands
+from .cli_pull import register as register_pull_command
 from .cli_tools import register as register_tool_commands
 from .config import DatabaseOptions
 from .errors import JadugarError
@@ -174,6 +175,7 @@ def _print_health(status: HealthStatus, where: str) -> None:
 
 register_migration_commands(app)
 register_encryption_commands(app)
+register_pull_command(app)
 register_tool_commands(app)
 
 

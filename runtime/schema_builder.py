@@ -254,6 +254,15 @@ class SchemaBuilder:
         """``drop_unique("users", ["email"])`` or by name."""
         return self.add(ops.DropUnique(table, self._name(table, unique, "unique")))
 
+    def add_check(self, table: str, name: str, expression: str) -> SchemaBuilder:
+        """``add_check("order_lines", "order_lines_price_not_negative", "price >= 0")``: a
+        named CHECK constraint (SQLite: by a table rebuild)."""
+        return self.add(ops.AddCheck(table, name, expression))
+
+    def drop_check(self, table: str, name: str) -> SchemaBuilder:
+        """``drop_check("order_lines", "order_lines_price_not_negative")``."""
+        return self.add(ops.DropCheck(table, name))
+
     def raw(self, sql: str) -> SchemaBuilder:
         """A statement of your own, run as written in its place in the batch."""
         return self.add(ops.RawSql(sql))

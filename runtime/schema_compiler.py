@@ -159,6 +159,12 @@ class DdlCompiler:
     def now_default(self, column: ColumnDefinition) -> str:
         return self.sql.now_sql()
 
+    def uuid_default(self, column: ColumnDefinition) -> str:
+        """The default of ``uuid_default()``: a new random UUID per row."""
+        raise UnsupportedOperation(
+            f"a generated UUID default (column {column.name!r})", self.dialect_name
+        )
+
     def wrap_default(self, column: ColumnDefinition, literal: str) -> str:
         return literal
 
@@ -242,6 +248,8 @@ class DdlCompiler:
             ops.DropForeignKey: self.drop_foreign_key,
             ops.AddUnique: self.add_unique,
             ops.DropUnique: self.drop_unique,
+            ops.AddCheck: self.add_check,
+            ops.DropCheck: self.drop_check,
             ops.RawSql: lambda op: [op.sql],
         }
 
@@ -277,6 +285,7 @@ class DdlCompiler:
                 items.append(self.unique_sql(op.name, unique.columns, unique.name))
         for reference in (*self._column_references(op.columns), *op.foreign_keys):
             items.append(self.foreign_key_sql(op.name, reference))
+        items += [self.check_sql(check.name, check.expression) for check in op.checks]
         indexes = [ops.IndexDefinition((c.name,)) for c in op.columns if c.index]
         for index in (*indexes, *op.indexes):
             after += self.create_index(ops.CreateIndex(op.name, index.columns, index.options))
@@ -369,7 +378,19 @@ class DdlCompiler:
             f"ALTER TABLE {self.table(op.table)} ADD {self.unique_sql(op.table, op.columns, op.name)}"
         ]
 
+    def add_check(self, op: ops.AddCheck) -> list[str]:
+        return [f"ALTER TABLE {self.table(op.table)} ADD {self.check_sql(op.name, op.expression)}"]
+
+    def drop_check(self, op: ops.DropCheck) -> list[str]:
+        return [f"ALTER TABLE {self.table(op.table)} DROP CONSTRAINT {self.ident(op.name)}"]
+
     # ---- pieces ------------------------------------------------------------------------
+    def check_sql(self, name: str, expression: str) -> str:
+        """``CONSTRAINT <name> CHECK (<expression>)``; the expression is written as given."""
+        if not expression.strip():
+            raise ValueError(f"check {name!r} has an empty expression")
+        return f"CONSTRAINT {self.ident(name)} CHECK ({expression})"
+
     def column_sql(self, table: str, column: ColumnDefinition, *, primary: bool) -> str:
         """``name TYPE [NOT NULL] [DEFAULT x] [PRIMARY KEY] [CHECK]``."""
         name = self.ident(column.name)
@@ -412,12 +433,14 @@ class DdlCompiler:
     def expression_sql(self, column: ColumnDefinition, node: tree.Expr) -> str:
         if isinstance(node, tree.Func) and node.name == "now" and not node.args:
             return self.now_default(column)
+        if isinstance(node, tree.Func) and node.name == "uuid" and not node.args:
+            return self.uuid_default(column)
         if isinstance(node, tree.RawExpr):
             text = format_sql(node.sql, node.params, backslash_escapes=self.sql.backslash_escapes)
             return f"({text})"
         raise ValueError(
-            f"column {column.name!r}: a default is a value, fn.now() or fn.raw('sql'), "
-            f"not {type(node).__name__}"
+            f"column {column.name!r}: a default is a value, fn.now(), uuid_default() or "
+            f"fn.raw('sql'), not {type(node).__name__}"
         )
 
     def unique_sql(self, table: str, columns: Sequence[str], name: str | None) -> str:

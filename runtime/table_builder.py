@@ -96,6 +96,7 @@ class TableBuilder:
         self.uniques: list[ops.UniqueConstraint] = []
         self.indexes: list[ops.IndexDefinition] = []
         self.foreign_keys: list[ForeignKeyReference] = []
+        self.checks: list[ops.CheckConstraint] = []
 
     def _add(self, name: str, type: ops.ColumnType, **options: Any) -> ColumnBuilder:
         column = ColumnBuilder(name, type, **options)
@@ -217,6 +218,12 @@ class TableBuilder:
         self.foreign_keys.append(reference)
         return self
 
+    def check(self, name: str, expression: str) -> TableBuilder:
+        """``t.check("order_lines_price_not_negative", "price >= 0")``: a named CHECK
+        constraint; the expression is SQL text, written as given."""
+        self.checks.append(ops.CheckConstraint(name, expression))
+        return self
+
     # ---- result ------------------------------------------------------------------------
     def definitions(self) -> tuple[ColumnDefinition, ...]:
         out = []
@@ -236,6 +243,7 @@ class TableBuilder:
             tuple(self.indexes),
             tuple(self.foreign_keys),
             if_not_exists,
+            tuple(self.checks),
         )
 
     def to_changes(self) -> list[ops.Operation]:
@@ -246,4 +254,5 @@ class TableBuilder:
         changes += [ops.AddUnique(self.name, u.columns, u.name) for u in self.uniques]
         changes += [ops.CreateIndex(self.name, i.columns, i.options) for i in self.indexes]
         changes += [ops.AddForeignKey(self.name, r) for r in self.foreign_keys]
+        changes += [ops.AddCheck(self.name, c.name, c.expression) for c in self.checks]
         return changes

@@ -123,20 +123,20 @@ class _Links:
         relation = next(r for r in model.relations if r.name == name)
         other = relation.model
         if relation.kind == "belongs_to" and relation.foreign_key:
-            self.fk(model.name, (relation.foreign_key,), other).child_names.append(name)
+            self.fk(model.name, relation.columns("foreign_key"), other).child_names.append(name)
         elif relation.kind in ("has_one", "has_many") and relation.foreign_key:
-            draft = self.fk(other, (relation.foreign_key,), model.name)
+            draft = self.fk(other, relation.columns("foreign_key"), model.name)
             draft.parent_names.append(name)
             draft.one |= relation.kind == "has_one"
         elif relation.kind == "belongs_to_many" and relation.through:
             pivot = next((m for m in self.schema.models if m.table == relation.through), None)
             if pivot is not None:  # a declared pivot: two foreign keys of its own
                 if relation.foreign_key:  # named after the relation: its way to the pivot
-                    self.fk(pivot.name, (relation.foreign_key,), model.name).parent_names.append(
-                        name
-                    )
+                    self.fk(
+                        pivot.name, relation.columns("foreign_key"), model.name
+                    ).parent_names.append(name)
                 if relation.other_key:
-                    self.fk(pivot.name, (relation.other_key,), other)
+                    self.fk(pivot.name, relation.columns("other_key"), other)
                 return
             parent, child = sorted((model.name, other))
             key = (parent, child, (), relation.through)

@@ -21,14 +21,24 @@ from decimal import Decimal
 
 import yaml  # type: ignore[import-untyped]
 
-from .model import FieldSpec, IndexSpec, ModelSpec, RelationSpec, Schema
+from .model import (
+    CheckSpec,
+    FieldSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    ModelSpec,
+    RelationSpec,
+    Schema,
+    ServerDefault,
+)
 from .names import table_name
 from .normalize import DEFAULT_PRECISION, DEFAULT_SCALE, relation_keys
 
 # The order options are written in (the order schemas/blog.yaml uses).
 FIELD_ORDER = (
-    *("type", "primary_key", "auto_increment", "max_length", "precision", "scale", "values"),
-    *("nullable", "default", "unique", "index", "hidden", "renamed_from", "references"),
+    *("type", "db_name", "primary_key", "auto_increment", "max_length", "precision", "scale"),
+    *("values", "nullable", "default", "server_default", "unique", "index", "hidden"),
+    *("renamed_from", "references"),
 )
 RELATION_ORDER = (
     *("kind", "model", "through", "foreign_key", "other_key", "local_key"),
@@ -64,17 +74,25 @@ def _model(model: ModelSpec, schema: Schema) -> list[str]:
         options["timestamps"] = True
     if model.soft_deletes:
         options["soft_deletes"] = True
+    if model.composite_key:
+        options["primary_key"] = list(model.composite_key)
     lines = [f"  {model.name}:"]
     lines += [f"    {key}: {_value(value)}" for key, value in options.items()]
     lines.append("    fields:")
     lines += [
-        f"      {field.name}: {_value(field_options(field, schema))}"
+        f"      {field.name}: {_value(field_options(field, schema, bool(model.composite_key)))}"
         for field in model.fields
         if field.managed is None
     ]
     if model.indexes:
         lines.append("    indexes:")
         lines += [f"      - {_value(_index(index))}" for index in model.indexes]
+    if model.checks:
+        lines.append("    checks:")
+        lines += [f"      - {_value(_check(check))}" for check in model.checks]
+    if model.foreign_keys:
+        lines.append("    foreign_keys:")
+        lines += [f"      - {_value(_foreign_key(fk, schema))}" for fk in model.foreign_keys]
     if model.relations:
         lines.append("    relations:")
         lines += [
@@ -84,8 +102,9 @@ def _model(model: ModelSpec, schema: Schema) -> list[str]:
     return lines
 
 
-def field_options(field: FieldSpec, schema: Schema) -> dict[str, object]:
-    """The options a schema file writes for ``field``: those that differ from the defaults."""
+def field_options(field: FieldSpec, schema: Schema, composite: bool = False) -> dict[str, object]:
+    """The options a schema file writes for ``field``: those that differ from the defaults.
+    With ``composite``, the model lists its key (``primary_key: [...]``), not its fields."""
     options: dict[str, object] = {}
     for key in FIELD_ORDER:
         value = getattr(field, key)
@@ -93,15 +112,23 @@ def field_options(field: FieldSpec, schema: Schema) -> dict[str, object]:
             if field.has_default:
                 options[key] = value
             continue
+        if key == "primary_key" and composite:
+            continue
+        if key == "server_default":
+            if field.server_default is not None:
+                options[key] = _server_default(field.server_default)
+            continue
         if key == "references" and field.references is not None:
             reference = field.references
             target = schema.model(reference.model)
             found: dict[str, object] = {"model": reference.model}
-            if target is None or reference.field != target.primary_key.name:
+            if target is None or target.composite_key or reference.field != target.primary_key.name:
                 found["field"] = reference.field
             for action in ("on_delete", "on_update"):
                 if getattr(reference, action) != "no_action":
                     found[action] = getattr(reference, action)
+            if reference.name is not None:
+                found["name"] = reference.name
             options[key] = found
             continue
         default = _IMPLICIT_DEFAULTS.get(key, FieldSpec.model_fields[key].default)
@@ -125,14 +152,38 @@ def _index(index: IndexSpec) -> dict[str, object]:
     return options
 
 
+def _server_default(value: ServerDefault) -> object:
+    return {"sql": value.sql} if value.kind == "sql" else value.kind
+
+
+def _check(check: CheckSpec) -> dict[str, object]:
+    return {"name": check.name, "expression": check.expression}
+
+
+def _foreign_key(fk: ForeignKeySpec, schema: Schema) -> dict[str, object]:
+    target = schema.model(fk.model)
+    reference: dict[str, object] = {"model": fk.model}
+    if target is None or fk.fields != tuple(f.name for f in target.key_fields):
+        reference["fields"] = list(fk.fields)
+    options: dict[str, object] = {"columns": list(fk.columns), "references": reference}
+    for action in ("on_delete", "on_update"):
+        if getattr(fk, action) != "no_action":
+            options[action] = getattr(fk, action)
+    if fk.name is not None:
+        options["name"] = fk.name
+    return options
+
+
+def _key(model: ModelSpec | None) -> str | tuple[str, ...] | None:
+    if model is None:
+        return None
+    names = tuple(f.name for f in model.key_fields)
+    return names[0] if len(names) == 1 else names
+
+
 def _relation(relation: RelationSpec, model: ModelSpec, schema: Schema) -> dict[str, object]:
-    other = schema.model(relation.model)
     implicit = relation_keys(
-        relation.kind,
-        model.name,
-        relation.model,
-        model.primary_key.name,
-        other.primary_key.name if other else None,
+        relation.kind, model.name, relation.model, _key(model), _key(schema.model(relation.model))
     )
     options: dict[str, object] = {}
     for key in RELATION_ORDER:

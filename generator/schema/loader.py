@@ -246,6 +246,14 @@ def _read_class(
             RawEntry(name=key, options=relation.options(), location=at(lines.names.get(key)))
             for key, relation in relations.items()
         ],
+        checks=[
+            RawEntry(name="", options=check.options(), location=at(lines.options))
+            for check in settings.checks
+        ],
+        foreign_keys=[
+            RawEntry(name="", options=fk.options(), location=at(lines.options))
+            for fk in settings.foreign_keys
+        ],
     )
 
 

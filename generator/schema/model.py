@@ -58,12 +58,43 @@ class _Frozen(BaseModel):
 
 
 class Reference(_Frozen):
-    """A foreign key: this field points at ``model.field``."""
+    """A foreign key: this field points at ``model.field``; ``name`` is the constraint's
+    (default ``<table>_<column>_fkey``)."""
 
     model: str
     field: str = "id"
     on_delete: ForeignKeyAction = "no_action"
     on_update: ForeignKeyAction = "no_action"
+    name: str | None = None
+
+
+class ServerDefault(_Frozen):
+    """A default the database computes: ``now`` (the current time), ``uuid`` (a new random
+    UUID), or ``sql`` (the expression ``sql``, written as given for every engine)."""
+
+    kind: Literal["now", "uuid", "sql"]
+    sql: str | None = None
+
+
+class CheckSpec(_Frozen):
+    """A named CHECK constraint; ``expression`` is SQL text over the table's columns."""
+
+    name: str
+    expression: str
+    location: Location | None = None
+
+
+class ForeignKeySpec(_Frozen):
+    """A (composite) foreign key: this model's ``columns`` (field names) point at ``fields``
+    of ``model`` (its primary key by default), pairwise."""
+
+    columns: tuple[str, ...]
+    model: str
+    fields: tuple[str, ...]
+    on_delete: ForeignKeyAction = "no_action"
+    on_update: ForeignKeyAction = "no_action"
+    name: str | None = None
+    location: Location | None = None
 
 
 class FieldSpec(_Frozen):
@@ -85,6 +116,10 @@ class FieldSpec(_Frozen):
     hidden: bool = False
     renamed_from: str | None = None
     references: Reference | None = None
+    # The column's name in the database when it is not the field's name.
+    db_name: str | None = None
+    # A default the database computes on insert (the model leaves the field out when None).
+    server_default: ServerDefault | None = None
     # Stored sealed with AES-GCM (jadugar.encryption); searchable adds a blind index column.
     encrypted: bool = False
     searchable: bool = False
@@ -94,6 +129,11 @@ class FieldSpec(_Frozen):
     fields: tuple[FieldSpec, ...] = ()
     many: bool = False
     location: Location | None = None
+
+    @property
+    def column(self) -> str:
+        """The column's name in the database: ``db_name``, else the field's name."""
+        return self.db_name or self.name
 
 
 class IndexSpec(_Frozen):
@@ -117,13 +157,19 @@ class RelationSpec(_Frozen):
     name: str
     kind: RelationKind
     model: str
-    foreign_key: str | None = None
-    other_key: str | None = None
-    local_key: str | None = None
+    # one field, or several for a composite key (pairwise with the other side's)
+    foreign_key: str | tuple[str, ...] | None = None
+    other_key: str | tuple[str, ...] | None = None
+    local_key: str | tuple[str, ...] | None = None
     through: str | None = None
     on_delete: ForeignKeyAction | None = None
     on_update: ForeignKeyAction | None = None
     location: Location | None = None
+
+    def columns(self, key: Literal["foreign_key", "other_key", "local_key"]) -> tuple[str, ...]:
+        """``foreign_key``, ``other_key`` or ``local_key`` as a tuple of field names."""
+        value = getattr(self, key)
+        return () if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
 class ModelSpec(_Frozen):
@@ -137,11 +183,23 @@ class ModelSpec(_Frozen):
     renamed_from: str | None = None
     engine: Literal["sql", "mongodb"] = "sql"
     description: str | None = None
+    # a composite primary key: its fields, in key order (empty for a one-field key)
+    composite_key: tuple[str, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
+    foreign_keys: tuple[ForeignKeySpec, ...] = ()
     location: Location | None = None
 
     @property
     def primary_key(self) -> FieldSpec:
-        return next(f for f in self.fields if f.primary_key)
+        """The key field (the first one of a composite key)."""
+        return self.key_fields[0]
+
+    @property
+    def key_fields(self) -> tuple[FieldSpec, ...]:
+        """The primary key's fields, in key order."""
+        if self.composite_key:
+            return tuple(f for n in self.composite_key for f in self.fields if f.name == n)
+        return tuple(f for f in self.fields if f.primary_key)[:1]
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -194,3 +252,5 @@ class RawModel(RawEntry):
     fields: list[RawEntry] = dataclass_field(default_factory=list)
     indexes: list[RawEntry] = dataclass_field(default_factory=list)
     relations: list[RawEntry] = dataclass_field(default_factory=list)
+    checks: list[RawEntry] = dataclass_field(default_factory=list)
+    foreign_keys: list[RawEntry] = dataclass_field(default_factory=list)

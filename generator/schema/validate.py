@@ -23,21 +23,25 @@ from .names import (
 )
 from .normalize import (
     DEFAULT_PRECISION,
+    as_keys,
     index_column,
+    key_names,
+    key_of,
     managed_fields,
-    primary_key_name,
     relation_keys,
 )
 
 MODEL_KEYS = (
     *("table", "timestamps", "soft_deletes", "fields", "indexes", "relations"),
     *("renamed_from", "engine", "description"),
+    *("primary_key", "checks", "foreign_keys"),
 )
 FIELD_KEYS = (
     *("type", "primary_key", "auto_increment", "nullable", "default", "max_length"),
     *("precision", "scale", "values", "unique", "index", "hidden", "renamed_from", "references"),
     *("encrypted", "searchable"),
     *("fields", "many"),
+    *("db_name", "server_default"),
 )
 # What a field of an embedded document cannot have: those belong to the model's own fields.
 NOT_EMBEDDABLE = ("primary_key", "auto_increment", "unique", "index", "references", "hidden")
@@ -47,7 +51,14 @@ RELATION_KEYS = (
     *("kind", "model", "foreign_key", "other_key", "local_key", "through"),
     *("on_delete", "on_update"),
 )
-REFERENCE_KEYS = ("model", "field", "on_delete", "on_update")
+REFERENCE_KEYS = ("model", "field", "on_delete", "on_update", "name")
+CHECK_KEYS = ("name", "expression")
+FOREIGN_KEY_KEYS = ("columns", "references", "on_delete", "on_update", "name")
+FOREIGN_KEY_REFERENCE_KEYS = ("model", "fields")
+SERVER_DEFAULTS = ("now", "uuid")
+# The types each server_default keyword fits ({sql: ...} fits every SQL type).
+SERVER_DEFAULT_TYPES = {"now": ("datetime",), "uuid": ("uuid",)}
+NAME_BYTES = 63  # the strictest identifier limit of the SQL engines (PostgreSQL)
 ACTIONS: tuple[str, ...] = ForeignKeyAction.__args__  # type: ignore[attr-defined]
 INTEGER_TYPES = ("int", "bigint", "smallint")
 # The keys each relation kind takes, and the model that must have that field: "this" one,
@@ -74,6 +85,8 @@ ENCRYPTED_CONFLICTS = {
     "auto_increment": ("auto-increment", "the database numbers it in plain"),
     "references": ("a foreign key (references)", "a foreign key compares plain values"),
     "index": ("indexed", "ciphertexts are never equal; use searchable: true for lookups"),
+    "server_default": ("given a server_default", "the database would store its value in plain"),
+    "db_name": ("renamed with db_name", "not supported for encrypted fields yet"),
 }
 # Types without a literal default in a schema file (only null).
 NO_LITERAL_TYPES = ("date", "time", "datetime", "uuid", "json", "bytes", "objectid", "embedded")
@@ -91,10 +104,36 @@ def _names(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
+def _column_name(value: object) -> bool:
+    """A name a column can have in the database: any text but dots and NUL, 63 bytes."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and "." not in value
+        and "\x00" not in value
+        and len(value.encode()) <= NAME_BYTES
+    )
+
+
+def _keys(value: object) -> bool:
+    """A relation key: a field name, or a list of them (a composite key)."""
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, str) and is_identifier(v) for v in value)
+    return isinstance(value, str) and is_identifier(value)
+
+
+def _server_default(value: object) -> bool:
+    if isinstance(value, dict):
+        sql = value.get("sql")
+        return set(value) == {"sql"} and isinstance(sql, str) and bool(sql.strip())
+    return value in SERVER_DEFAULTS
+
+
 _BOOL = (lambda v: isinstance(v, bool), "true or false")
 _NAME = (lambda v: isinstance(v, str) and is_identifier(v), "a name (letters, digits and _)")
 _ACTION = (lambda v: v in ACTIONS, f"one of {', '.join(ACTIONS)}")
 _POSITIVE = (lambda v: _count(v, 1), "a positive integer")
+_RELATION_KEYS = (_keys, "a field name, or a list of field names for a composite key")
 # option -> (does it accept the value?, what it must be); type and kind are checked apart.
 _SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "engine": (lambda v: v in ("sql", "mongodb"), "sql or mongodb"),
@@ -116,9 +155,25 @@ _SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
         "a mapping of field names to their options, such as {at: {type: datetime}}",
     ),
     **dict.fromkeys(("table", "renamed_from", "name", "field", "through"), _NAME),
-    **dict.fromkeys(("foreign_key", "other_key", "local_key"), _NAME),
+    **dict.fromkeys(("foreign_key", "other_key", "local_key"), _RELATION_KEYS),
     **dict.fromkeys(("on_delete", "on_update"), _ACTION),
+    "db_name": (_column_name, f"a column name (no dots, at most {NAME_BYTES} bytes)"),
+    "server_default": (_server_default, 'now, uuid or {sql: "<SQL expression>"}'),
+    "expression": (
+        lambda v: isinstance(v, str) and bool(v.strip()),
+        'SQL text over the table\'s columns, such as "price >= 0"',
+    ),
 }
+# Options whose value has another shape at the model level (a model's primary_key) or in a
+# foreign_keys entry's references (fields: the referenced fields).
+MODEL_SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "primary_key": (_names, "a list of field names, such as [order_id, line_no]"),
+}
+FOREIGN_KEY_REFERENCE_SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "fields": (_names, "a non-empty list of field names of the referenced model"),
+}
+# The shapes that differ by scope (model options; a foreign_keys entry's references).
+SCOPE_SHAPES = {"model": MODEL_SHAPES, "foreign_key_reference": FOREIGN_KEY_REFERENCE_SHAPES}
 
 
 def validate(models: Sequence[RawModel]) -> list[SchemaError]:
@@ -160,6 +215,8 @@ class _Checker:
         self.all = models
         self.problems: list[SchemaError] = []
         self.models: dict[str, RawModel] = {}
+        # check and foreign key names (lower case) -> the model and entry that used them
+        self.constraints: dict[str, tuple[str, RawEntry]] = {}
 
     def problem(self, message: str, entry: RawEntry, option: str | None = None) -> None:
         file, line = entry.location.file, entry.line(option)
@@ -186,12 +243,19 @@ class _Checker:
         return list(dict.fromkeys([f.name for f in found.fields] + list(managed_fields(found))))
 
     def options(
-        self, entry: RawEntry, options: object, allowed: tuple[str, ...], what: str, at: str = ""
+        self,
+        entry: RawEntry,
+        options: object,
+        allowed: tuple[str, ...],
+        what: str,
+        at: str = "",
+        shapes: dict[str, tuple[Callable[[object], bool], str]] | None = None,
     ) -> dict[str, object]:
-        """The options whose name and value are right; reports the others (at option ``at``)."""
+        """The options whose name and value are right; reports the others (at option ``at``).
+        ``shapes`` overrides the value shapes of some options (``_SHAPES``)."""
         good: dict[str, object] = {}
         for key, value in options.items() if isinstance(options, dict) else ():
-            wrong = _option_problem(key, value, allowed, what)
+            wrong = _option_problem(key, value, allowed, what, shapes)
             if wrong:
                 self.problem(wrong, entry, at or key)
             else:
@@ -211,7 +275,7 @@ class _Checker:
             self.problem(
                 f"model name '{name}' must be a PascalCase identifier such as BlogPost", model
             )
-        self.options(model, model.options, MODEL_KEYS, f"model {name}")
+        self.options(model, model.options, MODEL_KEYS, f"model {name}", shapes=MODEL_SHAPES)
         fields: dict[str, RawEntry] = {}
         for field in model.fields:
             first = fields.setdefault(field.name, field)
@@ -227,17 +291,14 @@ class _Checker:
                 message = f"field {name}.{managed} collides with the column that {flag}: true adds"
                 self.problem(f"{message}; remove the field or the {flag} option", fields[managed])
         self.check_encryption(model, fields)
-        keys = [f for f in fields.values() if f.options.get("primary_key") is True]
-        if not keys:
-            self.problem(
-                f"model {name} has no primary key; mark one field with primary_key: true", model
-            )
-        elif len(keys) > 1:
-            listing = ", ".join(f.name for f in keys)
-            message = f"model {name} has {len(keys)} primary key fields ({listing})"
-            self.problem(f"{message}; composite primary keys are not supported: keep one", keys[1])
+        self.check_key(model, fields)
+        self.check_columns(model, fields)
         for index in model.indexes:
             self.check_index(model, index)
+        for check in model.checks:
+            self.check_check(model, check)
+        for foreign_key in model.foreign_keys:
+            self.check_foreign_key(model, foreign_key)
         relations: dict[str, RawEntry] = {}
         for relation in model.relations:
             first = relations.setdefault(relation.name, relation)
@@ -252,6 +313,213 @@ class _Checker:
                 message = f"relation {name}.{relation.name} has the same name as a field of {name}"
                 self.problem(f"{message}; rename one of them", relation)
             self.check_relation(model, relation)
+
+    def check_key(self, model: RawModel, fields: dict[str, RawEntry]) -> None:
+        """One primary key per model: ``primary_key: true`` on one or more fields (a
+        composite key in field order), or the model's ``primary_key: [a, b]`` (key order)."""
+        name = model.name
+        flagged = [f for f in fields.values() if f.options.get("primary_key") is True]
+        listed = model.options.get("primary_key")
+        if "primary_key" in model.options and not _names(listed):
+            return  # its shape is reported by options()
+        keys = flagged
+        if isinstance(listed, list):
+            if flagged:
+                marked = ", ".join(f.name for f in flagged)
+                message = f"model {name} lists primary_key: [{', '.join(listed)}] and marks {marked} with primary_key: true"
+                self.problem(f"{message}; use one of the two forms", model, "primary_key")
+            keys = []
+            for column in dict.fromkeys(listed):
+                if listed.count(column) > 1:
+                    message = f"the primary_key of model {name} names field '{column}' twice"
+                    self.problem(message, model, "primary_key")
+                if column in fields:
+                    keys.append(fields[column])
+                elif column in managed_fields(model):
+                    message = f"the primary_key of model {name} names '{column}', a column the runtime fills"
+                    self.problem(message, model, "primary_key")
+                else:
+                    message = f"the primary_key of model {name} names unknown field '{column}'; its fields are: {', '.join(fields)}"
+                    self.problem(message, model, "primary_key")
+            for field in keys:
+                if field.options.get("nullable") is True:
+                    message = f"primary key field {name}.{field.name} cannot be nullable"
+                    self.problem(message, field, "nullable")
+        elif not flagged:
+            self.problem(
+                f"model {name} has no primary key; mark one field with primary_key: true", model
+            )
+            return
+        if len(keys) < 2:
+            return
+        listing = ", ".join(f.name for f in keys)
+        composite = f"model {name} has a composite primary key ({listing})"
+        if model.options.get("engine") == "mongodb":
+            at = "primary_key" if isinstance(listed, list) else None
+            self.problem(f"{composite}: MongoDB models take a one-field key", model, at)
+        for field in fields.values():
+            if field.options.get("auto_increment") is True:
+                message = f"{composite}, so field {name}.{field.name} cannot be auto_increment"
+                self.problem(
+                    f"{message} (no engine here numbers one column of a composite key)",
+                    field,
+                    "auto_increment",
+                )
+            if field.options.get("encrypted") is True:
+                message = f"{composite}: encrypted field {name}.{field.name} is not supported"
+                self.problem(
+                    f"{message} (a ciphertext is bound to a one-field key)", field, "encrypted"
+                )
+
+    def check_columns(self, model: RawModel, fields: dict[str, RawEntry]) -> None:
+        """``db_name`` and ``server_default`` where the model allows them, and no two fields
+        on one column (names compared case-insensitively, as MySQL and SQLite do)."""
+        name = model.name
+        mongodb = model.options.get("engine") == "mongodb"
+        columns: dict[str, str] = {}
+        for managed in managed_fields(model):
+            columns.setdefault(managed.lower(), managed)
+        for field in fields.values():
+            for option in ("db_name", "server_default"):
+                if mongodb and option in field.options:
+                    message = f"option '{option}' of field {name}.{field.name} works on SQL models only (not engine: mongodb)"
+                    self.problem(message, field, option)
+            db_name = field.options.get("db_name")
+            column = db_name if _column_name(db_name) else field.name
+            assert isinstance(column, str)
+            for own in (
+                column,
+                *([index_column(field.name)] if field.options.get("searchable") else []),
+            ):
+                other = columns.setdefault(own.lower(), field.name)
+                if other == field.name:
+                    continue
+                said = f"db_name '{db_name}'" if db_name is not None else "its name"
+                message = f"field {name}.{field.name} ({said}) and field {name}.{other} both map to column '{own}'"
+                self.problem(
+                    f"{message} (column names are compared case-insensitively); give each its own db_name",
+                    field,
+                    "db_name" if db_name is not None else None,
+                )
+            server_default = field.options.get("server_default")
+            if server_default is not None and _server_default(server_default):
+                what = f"field {name}.{field.name}"
+                if "default" in field.options:
+                    message = f"{what} has both default and server_default; keep one (default: the model fills it, server_default: the database does)"
+                    self.problem(message, field, "server_default")
+                if field.options.get("auto_increment") is True:
+                    message = f"{what} is auto_increment and cannot also have a server_default"
+                    self.problem(message, field, "server_default")
+                if field.name in key_names(model):
+                    message = f"primary key {what} cannot have a server_default (the model could not find the row again after the insert); set the key in the application, or use auto_increment"
+                    self.problem(message, field, "server_default")
+        if any(f.options.get("encrypted") is True for f in fields.values()):
+            renamed = [
+                f
+                for f in fields.values()
+                if "db_name" in f.options and f.options.get("encrypted") is not True
+            ]
+            for field in renamed:
+                message = f"field {name}.{field.name}: db_name is not supported in a model with encrypted fields yet"
+                self.problem(message, field, "db_name")
+
+    def check_check(self, model: RawModel, check: RawEntry) -> None:
+        what = f"a check of model {model.name}"
+        options = self.options(check, check.options, CHECK_KEYS, what)
+        if "name" not in check.options:
+            self.problem(
+                f"{what} has no name; add name: (checks are added and dropped by name)", check
+            )
+        if "expression" not in check.options:
+            self.problem(
+                f'{what} has no expression; add expression: "<SQL>", such as "price >= 0"', check
+            )
+        if model.options.get("engine") == "mongodb":
+            self.problem(f"{what}: checks work on SQL models only (not engine: mongodb)", check)
+        self.check_constraint_name(model, check, options.get("name"), "check")
+
+    def check_constraint_name(
+        self, model: RawModel, entry: RawEntry, name: object, kind: str, option: str = "name"
+    ) -> None:
+        """Check and foreign key names are unique in the whole schema (MySQL wants that)."""
+        if not isinstance(name, str):
+            return
+        if len(name.encode()) > NAME_BYTES:
+            message = (
+                f"{kind} name '{name}' of model {model.name} is longer than {NAME_BYTES} bytes"
+            )
+            self.problem(f"{message} (PostgreSQL would cut it); shorten it", entry, option)
+        first = self.constraints.setdefault(name.lower(), (model.name, entry))
+        if first[1] is not entry:
+            where = _first(entry.location, first[1].location)
+            message = f"{kind} name '{name}' of model {model.name} is already the name of a constraint of model {first[0]} {where}"
+            self.problem(f"{message}; constraint names are unique in a database", entry, option)
+
+    def check_foreign_key(self, model: RawModel, entry: RawEntry) -> None:
+        what = f"a foreign key of model {model.name}"
+        options = self.options(entry, entry.options, FOREIGN_KEY_KEYS, what)
+        if model.options.get("engine") == "mongodb":
+            self.problem(
+                f"{what}: foreign keys work on SQL models only (not engine: mongodb)", entry
+            )
+        if "columns" not in entry.options:
+            self.problem(
+                f"{what} has no columns; add columns: the fields of {model.name} that point", entry
+            )
+        reference = entry.options.get("references")
+        if not isinstance(reference, dict) or "model" not in reference:
+            self.problem(
+                f"{what} needs references: {{model: ..., fields: [...]}}", entry, "references"
+            )
+        self.check_constraint_name(model, entry, options.get("name"), "foreign key")
+        columns = options.get("columns")
+        known = self.columns(model.name)
+        mine: list[RawEntry | None] = []
+        for column in columns if isinstance(columns, list) else ():
+            if column not in known:
+                message = (
+                    f"{what} names unknown column '{column}'; its columns are: {', '.join(known)}"
+                )
+                self.problem(message, entry, "columns")
+            mine.append(next((f for f in model.fields if f.name == column), None))
+        if not isinstance(reference, dict):
+            return
+        ref = self.options(
+            entry, reference, FOREIGN_KEY_REFERENCE_KEYS, f"the references of {what}", "references",
+            shapes=FOREIGN_KEY_REFERENCE_SHAPES,
+        )  # fmt: skip
+        target = ref.get("model")
+        if not isinstance(target, str):
+            return
+        if target not in self.models:
+            message = f"{what} references unknown model '{target}'; known models: {', '.join(sorted(self.models))}"
+            self.problem(message, entry, "references")
+            return
+        other = self.models[target]
+        if other.options.get("engine") == "mongodb":
+            message = f"{what} references {target}, a MongoDB model: foreign keys join SQL tables"
+            self.problem(message, entry, "references")
+            return
+        fields = ref.get("fields", list(key_names(other)))
+        if not isinstance(fields, list) or not isinstance(columns, list):
+            return
+        theirs = self.columns(target)
+        for field in fields:
+            if field not in theirs:
+                message = f"{what} references {target}.{field}, but {target} has no field '{field}'"
+                self.problem(message, entry, "references")
+                return
+        if len(fields) != len(columns):
+            message = f"{what} has {len(columns)} column(s) ({', '.join(columns)}) but references {len(fields)} field(s) of {target} ({', '.join(fields)})"
+            self.problem(f"{message}; give as many of each", entry, "references")
+            return
+        for column, field, found in zip(columns, fields, mine, strict=True):
+            wanted = next((f for f in other.fields if f.name == field), None)
+            kind = found.options.get("type") if found else None
+            other_kind = wanted.options.get("type") if wanted else None
+            if isinstance(kind, str) and isinstance(other_kind, str) and kind != other_kind:
+                message = f"{what}: {model.name}.{column} is {kind} but references {target}.{field}, which is {other_kind}"
+                self.problem(f"{message}; give both the same type", entry, "references")
 
     def check_encryption(self, model: RawModel, fields: dict[str, RawEntry]) -> None:
         """``encrypted`` and ``searchable``: what a ciphertext column can and cannot be."""
@@ -313,6 +581,11 @@ class _Checker:
         if options.get("primary_key") is True and options.get("nullable") is True:
             self.problem(f"primary key {what} cannot be nullable", field, "nullable")
         self.check_default(what, field, kind, options)
+        server_default = options.get("server_default")
+        if isinstance(server_default, str) and kind not in SERVER_DEFAULT_TYPES[server_default]:
+            types = _either(SERVER_DEFAULT_TYPES[server_default])
+            message = f"server_default {server_default} of {what} needs type {types}, not {kind}"
+            self.problem(message, field, "server_default")
         if "references" in options:
             self.check_reference(model, field, kind, options["references"])
         if kind in MONGODB_TYPES:
@@ -400,7 +673,21 @@ class _Checker:
             message = f"{what} references unknown model '{target}'; known models: {', '.join(sorted(self.models))}"
             self.problem(message, field, "references")
             return
-        column = options.get("field", primary_key_name(self.models[target]))
+        keys = key_names(self.models[target])
+        if "field" not in options and len(keys) > 1:
+            message = (
+                f"{what} references {target}, whose primary key is composite ({', '.join(keys)})"
+            )
+            self.problem(
+                f"{message}; set field:, or list the columns in the model's foreign_keys:",
+                field,
+                "references",
+            )
+            return
+        self.check_constraint_name(
+            self.models[model], field, options.get("name"), "foreign key", "references"
+        )
+        column = options.get("field", keys[0] if keys else None)
         if isinstance(column, str) and column not in self.columns(target):
             self.problem(
                 f"{what} references {target}.{column}, but {target} has no field '{column}'",
@@ -463,20 +750,52 @@ class _Checker:
             message = f"{what} points to unknown model '{other}'; known models: {', '.join(sorted(self.models))}"
             self.problem(message, relation, "model")
             return
-        keys = relation_keys(
-            kind, this, other, primary_key_name(model), primary_key_name(self.models[other])
-        )
-        keys.update((k, v) for k, v in options.items() if k in keys and isinstance(v, str))
+        keys = relation_keys(kind, this, other, key_of(model), key_of(self.models[other]))
+        keys.update((k, as_keys(v)) for k, v in options.items() if k in keys)
         head = f"{what} ({kind} {other})"
         for key, owner in KIND_KEYS[kind].items():
-            name, target = keys[key], {"this": this, "other": other}.get(owner)
-            if name is not None and target is not None and name not in self.columns(target):
-                message = f"{head} needs field {target}.{name}, which does not exist"
-                self.problem(f"{message}; add the field or set {key}", relation, key)
+            names, target = keys[key], {"this": this, "other": other}.get(owner)
+            if names is None or target is None:
+                continue
+            for name in (names,) if isinstance(names, str) else names:
+                if name not in self.columns(target):
+                    message = f"{head} needs field {target}.{name}, which does not exist"
+                    self.problem(f"{message}; add the field or set {key}", relation, key)
         if kind == "belongs_to_many":
+            for key in ("foreign_key", "other_key"):
+                if isinstance(keys[key], tuple):
+                    message = f"{head}: {key} of a belongs_to_many is one column of the pivot"
+                    self.problem(message, relation, key)
+            for side in (model, self.models[other]):
+                if len(key_names(side)) > 1:
+                    message = f"{head}: {side.name} has a composite primary key; belongs_to_many needs a one-field key on both sides"
+                    self.problem(
+                        f"{message} (declare the pivot as a model and use has_many)", relation
+                    )
+                    return
             self.check_pivot(relation, head, keys)
+            return
+        ours = "other_key" if kind == "belongs_to" else "local_key"
+        near, far = keys["foreign_key"], keys[ours]
+        if near is None or far is None:
+            return
+        count = 1 if isinstance(near, str) else len(near)
+        wanted = 1 if isinstance(far, str) else len(far)
+        if count != wanted:
+            keyed = other if kind == "belongs_to" else this
+            listing = far if isinstance(far, str) else ", ".join(far)
+            owner = this if kind == "belongs_to" else other
+            message = f"{head} joins on {wanted} field(s) of {keyed} ({listing}) but foreign_key names {count}"
+            self.problem(
+                f"{message}; set foreign_key: a list of {wanted} fields of {owner}"
+                + (f" (or {ours})" if ours in options else ""),
+                relation,
+                "foreign_key",
+            )
 
-    def check_pivot(self, relation: RawEntry, head: str, keys: dict[str, str | None]) -> None:
+    def check_pivot(
+        self, relation: RawEntry, head: str, keys: dict[str, str | tuple[str, ...] | None]
+    ) -> None:
         if keys["foreign_key"] == keys["other_key"]:
             message = f"{head} uses '{keys['foreign_key']}' as both foreign_key and other_key"
             self.problem(f"{message}; set them apart", relation)
@@ -485,12 +804,18 @@ class _Checker:
             return
         for key in ("foreign_key", "other_key"):
             name = keys[key]
-            if name not in self.columns(pivot.name):
+            if isinstance(name, str) and name not in self.columns(pivot.name):
                 message = f"{head} goes through table '{keys['through']}', whose model {pivot.name} has no field '{name}'"
                 self.problem(f"{message}; add the field or set {key}", relation, key)
 
 
-def _option_problem(key: str, value: object, allowed: tuple[str, ...], what: str) -> str | None:
+def _option_problem(
+    key: str,
+    value: object,
+    allowed: tuple[str, ...],
+    what: str,
+    shapes: dict[str, tuple[Callable[[object], bool], str]] | None = None,
+) -> str | None:
     if key not in allowed:
         return f"unknown option '{key}' in {what}; allowed: {', '.join(allowed)}"
     if key == "type":
@@ -507,7 +832,7 @@ def _option_problem(key: str, value: object, allowed: tuple[str, ...], what: str
             if value in RELATION_KINDS
             else f"unknown relation kind {show(value)} in {what}; known kinds: {known}"
         )
-    accepts, wanted = _SHAPES[key]
+    accepts, wanted = (shapes or {}).get(key) or _SHAPES[key]
     return (
         None if accepts(value) else f"option '{key}' of {what} must be {wanted}, not {show(value)}"
     )

@@ -73,14 +73,20 @@ class _Reader:
         fields = keys.pop("fields", None)
         indexes = keys.pop("indexes", None)
         relations = keys.pop("relations", None)
+        checks = keys.pop("checks", None)
+        foreign_keys = keys.pop("foreign_keys", None)
         return RawModel(
             name=name,
             options={key: self._value(value, context) for key, (_, value) in keys.items()},
             option_lines={key: key_line for key, (key_line, _) in keys.items()},
             location=Location(file=self.file, line=line),
             fields=self._entries(fields, "field", name),
-            indexes=self._indexes(indexes, name),
+            indexes=self._list(indexes, name, "indexes", "an index", "{columns: [...]}"),
             relations=self._entries(relations, "relation", name),
+            checks=self._list(checks, name, "checks", "a check", "{name: ..., expression: ...}"),
+            foreign_keys=self._list(
+                foreign_keys, name, "foreign_keys", "a foreign key", "{columns: [...], ...}"
+            ),
         )
 
     def _entries(self, found: tuple[int, Node] | None, kind: str, model: str) -> list[RawEntry]:
@@ -93,17 +99,16 @@ class _Reader:
         ]
         return [entry for entry in entries if entry]
 
-    def _indexes(self, found: tuple[int, Node] | None, model: str) -> list[RawEntry]:
+    def _list(
+        self, found: tuple[int, Node] | None, model: str, key: str, one: str, shape: str
+    ) -> list[RawEntry]:
+        """The entries of a list option of a model (indexes, checks, foreign_keys)."""
         if found is None:
             return []
         if not isinstance(found[1], yaml.SequenceNode):
-            self.problem(
-                f"the indexes of model {model} must be a list of {{columns: [...]}}", found[0]
-            )
+            self.problem(f"the {key} of model {model} must be a list of {shape}", found[0])
             return []
-        entries = [
-            self._entry("", _line(i), i, f"an index of model {model}") for i in found[1].value
-        ]
+        entries = [self._entry("", _line(i), i, f"{one} of model {model}") for i in found[1].value]
         return [entry for entry in entries if entry]
 
     def _entry(

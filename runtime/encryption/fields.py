@@ -64,7 +64,7 @@ class ModelCipher:
         self._key_decoder = key_decoder
         self.model = meta.name
         self.table = meta.table
-        self.primary_key = meta.primary_key
+        self.primary_key = meta.single_key
         self.columns = tuple(
             SealedColumn(
                 c.name,

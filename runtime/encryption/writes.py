@@ -30,7 +30,7 @@ def _cipher(model: type[Model]) -> tuple[ModelCipher, KeyRing]:
 async def insert_sealed(model: type[Model], data: Mapping[str, Any]) -> QueryResult:
     """Insert one row, its encrypted values sealed for its primary key."""
     cipher, ring = _cipher(model)
-    key = data.get(model.__jadugar__.primary_key)
+    key = data.get(model.__jadugar__.single_key)
     if key is not None:
         return await model._unscoped_table().insert(cipher.seal(ring, data, key))
     async with registry.manager_for(model).transaction():
@@ -43,7 +43,7 @@ async def create_many_sealed(
     """``create_many`` of a model with encrypted fields: one bulk insert when the rows carry
     their keys, else one insert and one update per row, all in one transaction."""
     cipher, ring = _cipher(model)
-    pk = model.__jadugar__.primary_key
+    pk = model.__jadugar__.single_key
     rows = [dict(zip(columns, row, strict=True)) for row in data]
     if pk in columns:
         sealed = [cipher.seal(ring, row, row[pk]) for row in rows]
@@ -65,6 +65,6 @@ async def _insert_then_seal(
     values = {n: data[n] for n in cipher.names if data.get(n) is not None}
     if values:
         sealed = cipher.seal(ring, values, result.id)
-        pk = model.__jadugar__.primary_key
+        pk = model.__jadugar__.single_key
         await table().where({pk: result.id}).update({n: sealed[n] for n in values})
     return result

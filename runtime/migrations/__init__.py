@@ -4,7 +4,13 @@ migration tooling."""
 from __future__ import annotations
 
 from .migration import Migration
-from .operations import ColumnDefinition, ForeignKeyReference, IndexOptions, Operation
+from .operations import (
+    ColumnDefinition,
+    ForeignKeyReference,
+    IndexOptions,
+    Operation,
+    uuid_default,
+)
 from .planner import MigrationStatus
 from .runner import MigrationManager, MigrationRun
 
@@ -17,4 +23,5 @@ __all__ = [
     "MigrationRun",
     "MigrationStatus",
     "Operation",
+    "uuid_default",
 ]

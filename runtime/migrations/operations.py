@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, StrictStr, field_validator, model_validator
 
+from ..query import tree
 from ..query.expressions import SqlExpr
 from ..query.values import check_writable
 
@@ -234,6 +235,21 @@ class ForeignKeyReference(BaseModel):
 PLAIN_INDEX = IndexOptions()
 
 
+def uuid_default() -> SqlExpr:
+    """A column default the database computes: a new random UUID per row
+    (``gen_random_uuid()`` on PostgreSQL, ``UUID()`` on MySQL/MariaDB, random version-4
+    text on SQLite): ``t.uuid("token").default_to(uuid_default())``."""
+    return SqlExpr(tree.Func("uuid"))
+
+
+def same_default(a: Any, b: Any) -> bool:
+    """Two column defaults are the same: equal values, or expressions of the same SQL
+    (``SqlExpr`` compares by identity)."""
+    if isinstance(a, SqlExpr) or isinstance(b, SqlExpr):
+        return isinstance(a, SqlExpr) and isinstance(b, SqlExpr) and a.node == b.node
+    return bool(a == b)
+
+
 # ---- operations ----------------------------------------------------------------------------
 
 
@@ -248,6 +264,14 @@ class Operation:
 class UniqueConstraint:
     columns: tuple[str, ...]
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConstraint:
+    """``CONSTRAINT <name> CHECK (<expression>)``: the expression is SQL text, run as written."""
+
+    name: str
+    expression: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +290,7 @@ class CreateTable(Operation):
     indexes: tuple[IndexDefinition, ...] = ()
     foreign_keys: tuple[ForeignKeyReference, ...] = ()
     if_not_exists: bool = False
+    checks: tuple[CheckConstraint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +393,23 @@ class DropUnique(Operation):
 
 
 @dataclass(frozen=True, slots=True)
+class AddCheck(Operation):
+    """``ALTER TABLE … ADD CONSTRAINT <name> CHECK (<expression>)`` (SQLite: a rebuild)."""
+
+    kind: ClassVar[str] = "add_check"
+    table: str
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class DropCheck(Operation):
+    kind: ClassVar[str] = "drop_check"
+    table: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class RawSql(Operation):
     """A statement run as written (no placeholders, no parameters)."""
 
@@ -389,5 +431,7 @@ OPERATIONS: tuple[type[Operation], ...] = (
     DropForeignKey,
     AddUnique,
     DropUnique,
+    AddCheck,
+    DropCheck,
     RawSql,
 )

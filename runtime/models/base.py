@@ -25,6 +25,7 @@ from ..errors import (
     ValidationError,
 )
 from ..gc_pause import PAUSE_FROM, collector_paused
+from ..query.expressions import Column
 from ..query.row_chunks import ColumnKind, RowChunks
 from ..read_only import ensure_writable
 from . import events, registry, rows, scopes
@@ -85,6 +86,10 @@ class Model(BaseModel):
     _decoders: ClassVar[tuple[tuple[str, Decoder], ...]] = ()
     _encoders: ClassVar[dict[str, Encoder]] = {}
     _cipher: ClassVar[ModelCipher | None] = None  # set when the model has encrypted fields
+    # fields whose column has another name (db_name): field -> column, and (column, field)
+    _to_columns: ClassVar[dict[str, str]] = {}
+    _to_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _server_filled: ClassVar[tuple[str, ...]] = ()  # fields with a server_default
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -93,7 +98,10 @@ class Model(BaseModel):
         if meta is not None:
             cls._decoders = decoders_for(meta.columns, cls)
             cls._encoders = encoders_for(meta.columns)
-            key = meta.column(meta.primary_key)
+            cls._to_columns = {c.name: c.db_name for c in meta.columns if c.db_name}
+            cls._to_fields = tuple((c.db_name, c.name) for c in meta.columns if c.db_name)
+            cls._server_filled = tuple(c.name for c in meta.columns if c.server_default)
+            key = meta.column(meta.keys[0])
             cls._cipher = ModelCipher.of(meta, DECODERS.get(key.type) if key else None)
             if cls._cipher is not None:  # opened by the cipher into their Python types
                 sealed = cls._cipher.names
@@ -192,17 +200,55 @@ class Model(BaseModel):
 
     @classmethod
     def _stored(cls, values: Mapping[str, Any]) -> dict[str, Any]:
-        """``values`` as the database keeps them: unchanged on SQL, encoded by column type
-        (``encode.py``) on a document store."""
+        """``values`` as the database keeps them: keyed by column names (``db_name``), and
+        on a document store encoded by column type (``encode.py``); unchanged otherwise."""
         if cls._encoders and cls._document_store():
             return encode_values(cls._encoders, values)
+        if cls._to_columns:
+            return cls._columns_of(values)
         return values if type(values) is dict else dict(values)  # no copy on the SQL path
+
+    @classmethod
+    def _columns_of(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` keyed by column names instead of field names."""
+        to_columns = cls._to_columns
+        return {to_columns.get(name, name): value for name, value in values.items()}
+
+    @classmethod
+    def _column(cls, name: str) -> str:
+        """The column of field ``name`` (its ``db_name``, else the name itself)."""
+        return cls._to_columns.get(name, name)
+
+    @classmethod
+    def _key_values(cls, key: object) -> dict[str, Any]:
+        """A key as the model's key fields and their values: ``{"id": 1}``, or for a
+        composite key ``(1, 2)`` -> ``{"order_id": 1, "line_no": 2}``."""
+        meta = cls.__jadugar__
+        primary = meta.primary_key
+        if isinstance(primary, str):
+            return {primary: key}
+        if not isinstance(key, tuple | list) or len(key) != len(primary):
+            raise TypeError(
+                f"{meta.name} has a composite primary key ({', '.join(primary)}): give its key "
+                f"as a tuple of {len(primary)} values, not {key!r}"
+            )
+        return dict(zip(primary, key, strict=True))
+
+    def _key(self) -> object:
+        """This row's key: one value, or a tuple of values for a composite key."""
+        primary = self.__jadugar__.primary_key
+        if isinstance(primary, str):
+            return getattr(self, primary)
+        return tuple(getattr(self, name) for name in primary)
+
+    def _key_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__jadugar__.keys}
 
     @classmethod
     def _auto_key(cls) -> str | None:
         """The auto-increment key column a document store has to number itself."""
         meta = cls.__jadugar__
-        column = meta.column(meta.primary_key)
+        column = meta.column(meta.keys[0])
         if column is not None and column.auto_increment and cls._document_store():
             return column.name
         return None
@@ -236,6 +282,12 @@ class Model(BaseModel):
     @classmethod
     def _from_rows(cls, rows: list[dict[str, Any]]) -> list[Self]:
         """``_from_row`` for a whole result, inlined: the hot path of every fetch."""
+        if cls._to_fields:  # columns with another name (db_name) -> the fields' names
+            renames = cls._to_fields
+            for row in rows:
+                for column, name in renames:
+                    if column in row:
+                        row[name] = row.pop(column)
         if cls._cipher is not None:
             cls._cipher.open_rows(cls._ring(), rows)
         decoders = cls._decoders
@@ -279,7 +331,7 @@ class Model(BaseModel):
     @classmethod
     async def _find_or_none(cls, key: object) -> Self | None:
         meta = cls.__jadugar__
-        query = cls._table().where(cls._stored({meta.primary_key: key}))
+        query = cls._table().where(cls._stored(cls._key_values(key)))
         if meta.soft_deletes:
             query = query.where_null("deleted_at")
         row = await query.first()
@@ -289,9 +341,16 @@ class Model(BaseModel):
     async def _find(cls, key: object) -> Self:
         found = await cls._find_or_none(key)
         if found is None:
-            meta = cls.__jadugar__
-            raise NotFoundError(f"{meta.name} with {meta.primary_key}={key!r} not found")
+            raise NotFoundError(f"{cls._described(key)} not found")
         return found
+
+    @classmethod
+    def _described(cls, key: object) -> str:
+        """``User with id=1``, ``OrderLine with (order_id, line_no)=(1, 2)``."""
+        meta = cls.__jadugar__
+        primary = meta.primary_key
+        names = primary if isinstance(primary, str) else f"({', '.join(primary)})"
+        return f"{meta.name} with {names}={key!r}"
 
     @classmethod
     async def _create(cls, values: Mapping[str, Any]) -> Self:
@@ -311,7 +370,7 @@ class Model(BaseModel):
         cls._check_writable("create_many")
         if scopes.of(cls):
             values = [scopes.fill(cls, row) for row in values]
-        plan = rows.create_plan(cls)
+        plan = rows.create_plan(cls, cls._left_to_server(values))
         columns = plan.columns
         kinds = plan.kinds
         tail: tuple[Any, ...] = ()
@@ -329,8 +388,33 @@ class Model(BaseModel):
             columns, data = await cls._documents(columns, checked.rows())
             await cls._unscoped_table().insert_many(data, columns=columns)
         else:  # checked as the insert goes: PostgreSQL's COPY streams the rows
+            if cls._to_columns:
+                columns = tuple(cls._column(name) for name in columns)
             await cls._unscoped_table()._insert_rows(columns, checked)
         return len(values)
+
+    @classmethod
+    def _left_to_server(cls, values: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+        """The fields with a server default that no row of ``create_many`` gives: left out
+        of the insert, so the database fills them. Given in some rows only: refused."""
+        if not cls._server_filled:
+            return frozenset()
+        left: set[str] = set()
+        for name in cls._server_filled:
+            given = sum(
+                1 for row in values if isinstance(row, Mapping) and row.get(name) is not None
+            )
+            if given == 0:
+                left.add(name)
+            elif given != len(values):
+                raise ValidationError(
+                    f"invalid {cls.__name__}: {name} has a server default, so create_many() "
+                    f"takes it in every row or in none ({given} of {len(values)} rows give it)",
+                    errors=[
+                        {"field": name, "message": "given in some rows only", "type": "missing"}
+                    ],
+                )
+        return frozenset(left)
 
     @classmethod
     async def _documents(
@@ -396,8 +480,8 @@ class Model(BaseModel):
         await self._fire("saved")
 
     def _changed(self) -> dict[str, Any]:
-        key = self.__jadugar__.primary_key
-        return {n: getattr(self, n) for n in self.model_fields_set if n != key}
+        keys = self.__jadugar__.keys
+        return {n: getattr(self, n) for n in self.model_fields_set if n not in keys}
 
     async def _write_changes(self) -> None:
         meta = self.__jadugar__
@@ -407,29 +491,25 @@ class Model(BaseModel):
         if meta.timestamps:
             changed["updated_at"] = _now()
             object.__setattr__(self, "updated_at", changed["updated_at"])
-        key = getattr(self, meta.primary_key)
         cls = type(self)
         values = cls._stored(changed)
         if cls._cipher is not None:
-            values = cls._cipher.seal(cls._ring(), values, key)
-        await self._table().where(cls._stored({meta.primary_key: key})).update(values)
+            values = cls._cipher.seal(cls._ring(), values, self._key())
+        await self._table().where(cls._stored(self._key_dict())).update(values)
         self.model_fields_set.clear()
 
     async def refresh(self) -> None:
         """Reload every column from the database (a soft-deleted row too); a row the
         model's scopes hide raises ``NotFoundError``."""
-        meta = self.__jadugar__
-        key = getattr(self, meta.primary_key)
-        query = self._table().where(type(self)._stored({meta.primary_key: key}))
+        query = self._table().where(type(self)._stored(self._key_dict()))
         row = await query.options(use_replica=False).first()  # the primary: the latest
         if row is None:
-            raise NotFoundError(f"{meta.name} with {meta.primary_key}={key!r} not found")
+            raise NotFoundError(f"{type(self)._described(self._key())} not found")
         self.__dict__.update(type(self)._from_row(row).__dict__)
         self.model_fields_set.clear()
 
     def _keyed(self) -> TableQueryBuilder:
-        key = self.__jadugar__.primary_key
-        return self._table().where(type(self)._stored({key: getattr(self, key)}))
+        return self._table().where(type(self)._stored(self._key_dict()))
 
     async def _delete_row(self) -> None:
         """``user.delete()``: a soft delete where enabled. Events: deleting, deleted."""
@@ -479,7 +559,7 @@ class Model(BaseModel):
         data = {
             c.name: getattr(self, c.name)
             for c in meta.columns
-            if not (c.auto_increment and getattr(self, c.name) is None)
+            if not ((c.auto_increment or c.server_default) and getattr(self, c.name) is None)
             and c.managed != "deleted_at"
         }
         if meta.soft_deletes and cls._document_store():
@@ -496,10 +576,32 @@ class Model(BaseModel):
             result = await insert_sealed(cls, data)
         else:
             result = await self._unscoped_table().insert(cls._stored(data))
-        if getattr(self, meta.primary_key) is None:
-            object.__setattr__(self, meta.primary_key, result.id)
+        primary = meta.primary_key
+        if isinstance(primary, str) and getattr(self, primary) is None:
+            object.__setattr__(self, primary, result.id)
+        left = [n for n in cls._server_filled if getattr(self, n) is None]
+        if left:
+            await self._read_server_defaults(left)
         self._private()["_persisted"] = True
         self.model_fields_set.clear()
+
+    async def _read_server_defaults(self, names: list[str]) -> None:
+        """The values the database gave the fields left to their server defaults (one
+        SELECT by the key, on the primary)."""
+        cls = type(self)
+        columns = [Column[Any](cls._column(n)) for n in names]  # a name is never read as SQL
+        query = cls._unscoped_table().select(*columns).where(cls._stored(self._key_dict()))
+        row = await query.options(use_replica=False).first()
+        if row is None:
+            return
+        for column, name in cls._to_fields:
+            if column in row:
+                row[name] = row.pop(column)
+        decoders = dict(cls._decoders)
+        for name in names:
+            decode = decoders.get(name)
+            value = row.get(name)
+            object.__setattr__(self, name, value if decode is None else decode(value))
 
     def _private(self) -> dict[str, Any]:
         private = self.__pydantic_private__
@@ -525,11 +627,11 @@ class Model(BaseModel):
         """The related model's query where its key equals our ``foreign_key``:
         ``await post.belongs_to(User, "user_id").first()``."""
         query = related.query()
-        column = other_key or query._model.__jadugar__.primary_key
+        column = other_key or query._model.__jadugar__.single_key
         return _keyed_query(query, column, getattr(self, foreign_key))
 
     def _relation_query(self, related: Queryable[Q], foreign_key: str, local_key: str | None) -> Q:
-        value = getattr(self, local_key or self.__jadugar__.primary_key)
+        value = getattr(self, local_key or self.__jadugar__.single_key)
         return _keyed_query(related.query(), foreign_key, value)
 
     async def _load(self, relations: Iterable[str]) -> None:

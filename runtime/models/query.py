@@ -103,12 +103,22 @@ class ModelQuery(Generic[M, C, R]):
 
     def select(self, *columns: C) -> Self:
         """Load only these columns (always with the primary key)."""
-        key = self._model.__jadugar__.primary_key
-        names: tuple[str, ...] = columns if key in columns else (key, *columns)
+        model = self._model
+        keys = [k for k in model.__jadugar__.keys if k not in columns]
+        names: tuple[str | Column[Any], ...] = (*keys, *columns)
+        if model._to_columns:  # by column reference: a column name is never read as SQL
+            names = tuple(
+                Column[Any](model._column(n)) if n in model._to_columns else n
+                for n in names
+                if isinstance(n, str)
+            )
         return self._copy(self._builder.select(*names))
 
     def order_by(self, column: C | Column[Any], direction: Literal["asc", "desc"] = "asc") -> Self:
-        return self._copy(self._builder.order_by(column, direction))
+        target: str | Column[Any] = column
+        if isinstance(column, str) and self._model._to_columns:
+            target = self._model._column(column)
+        return self._copy(self._builder.order_by(target, direction))
 
     def limit(self, limit: int) -> Self:
         return self._copy(self._builder.limit(limit))

@@ -1,4 +1,8 @@
-"""Eager loading: one query per relation level (keys in batches), never one per row."""
+"""Eager loading: one query per relation level (keys in batches), never one per row.
+
+A relation's keys are one field or, for a composite key, a tuple of fields matched pairwise
+(``foreign_key: [order_id, line_no]``); rows are matched by the tuple of their values.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from ..query.expressions import fn
+from ..query import tree
+from ..query.expressions import Condition, fn
 from . import registry
 from .meta import RelationMeta
 
@@ -16,6 +21,17 @@ if TYPE_CHECKING:
     from .base import Model
 
 BATCH = 1000  # keys per IN list; stays under every engine's parameter limit
+
+
+def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
+
+
+def _value(obj: Any, names: tuple[str, ...]) -> Any:
+    """The key of ``obj`` on these fields: one value, or a tuple of values."""
+    if len(names) == 1:
+        return getattr(obj, names[0])
+    return tuple(getattr(obj, name) for name in names)
 
 
 async def load_relations(
@@ -41,29 +57,26 @@ async def load_counts(model: type[Model], parents: Sequence[Model], names: Itera
     for name in names:
         relation = _relation(model, name)
         target = registry.related(model, relation.model)
+        local = _names(relation.local_key)
         if relation.kind == "belongs_to_many":
             table = _pivot(model, relation)
-            key_of = relation.local_key
+            columns = _names(relation.foreign_key)  # the pivot's columns
         elif relation.kind in ("has_many", "has_one"):
             table = _scoped(target)
-            key_of = relation.local_key
+            columns = tuple(target._column(n) for n in _names(relation.foreign_key))
         else:
             raise ConfigurationError(
                 f"with_count({name!r}): {relation.kind} relations have no count"
             )
-        keys = _keys(parents, key_of)
+        keys = _keys(parents, local)
         counts: dict[Any, int] = {}
-        for chunk in _batches(keys):
-            rows = await (
-                table.select(relation.foreign_key, fn.count().as_("n"))
-                .where_in(relation.foreign_key, _stored(model, key_of, chunk))
-                .group_by(relation.foreign_key)
-                .all()
-            )
-            counts.update((row[relation.foreign_key], int(row["n"])) for row in rows)
+        for chunk in _batches(keys, len(columns)):
+            query = table.select(*columns, fn.count().as_("n"))
+            rows = await _matching(query, model, local, columns, chunk).group_by(*columns).all()
+            counts.update((_row_key(row, columns), int(row["n"])) for row in rows)
         for parent in parents:
             parent._private().setdefault("_loaded", {})[f"{name}_count"] = counts.get(
-                getattr(parent, key_of), 0
+                _value(parent, local), 0
             )
 
 
@@ -76,53 +89,84 @@ async def _load_one(
 ) -> list[Model]:
     kind = relation.kind
     if kind == "belongs_to":
-        keys = _keys(parents, relation.foreign_key)
-        found = await _fetch(target, relation.other_key, keys)
-        by_key = {getattr(child, relation.other_key): child for child in found}
+        ours, theirs = _names(relation.foreign_key), _names(relation.other_key)
+        found = await _fetch(target, theirs, _keys(parents, ours))
+        by_key = {_value(child, theirs): child for child in found}
         for parent in parents:
-            _store(parent, name, by_key.get(getattr(parent, relation.foreign_key)))
+            _store(parent, name, by_key.get(_value(parent, ours)))
         return found
     if kind == "belongs_to_many":
-        keys = _keys(parents, relation.local_key)
+        local = _names(relation.local_key)
+        near, far = _names(relation.foreign_key), _names(relation.other_key)  # pivot columns
         links: list[dict[str, Any]] = []
         pivot = _pivot(model, relation)
-        for chunk in _batches(keys):
-            links += (
-                await pivot.select(relation.foreign_key, relation.other_key)
-                .where_in(relation.foreign_key, _stored(model, relation.local_key, chunk))
-                .all()
-            )
-        target_key = target.__jadugar__.primary_key
-        found = await _fetch(target, target_key, _unique(row[relation.other_key] for row in links))
-        by_key = {getattr(child, target_key): child for child in found}
+        for chunk in _batches(_keys(parents, local), len(near)):
+            query = pivot.select(*near, *far)
+            links += await _matching(query, model, local, near, chunk).all()
+        target_keys = target.__jadugar__.keys
+        found = await _fetch(target, target_keys, _unique(_row_key(row, far) for row in links))
+        by_key = {_value(child, target_keys): child for child in found}
         grouped: dict[Any, list[Model]] = defaultdict(list)
         for row in links:
-            child = by_key.get(row[relation.other_key])
+            child = by_key.get(_row_key(row, far))
             if child is not None:
-                grouped[row[relation.foreign_key]].append(child)
+                grouped[_row_key(row, near)].append(child)
         for parent in parents:
-            _store(parent, name, grouped.get(getattr(parent, relation.local_key), []))
+            _store(parent, name, grouped.get(_value(parent, local), []))
         return found
-    keys = _keys(parents, relation.local_key)
-    found = await _fetch(target, relation.foreign_key, keys)
+    local, theirs = _names(relation.local_key), _names(relation.foreign_key)
+    found = await _fetch(target, theirs, _keys(parents, local))
     grouped = defaultdict(list)
     for child in found:
-        grouped[getattr(child, relation.foreign_key)].append(child)
+        grouped[_value(child, theirs)].append(child)
     for parent in parents:
-        children = grouped.get(getattr(parent, relation.local_key), [])
+        children = grouped.get(_value(parent, local), [])
         _store(
             parent, name, children if kind == "has_many" else (children[0] if children else None)
         )
     return found
 
 
-async def _fetch(target: type[Model], column: str, keys: list[Any]) -> list[Model]:
+async def _fetch(target: type[Model], names: tuple[str, ...], keys: list[Any]) -> list[Model]:
+    """The rows of ``target`` whose fields ``names`` hold one of ``keys``."""
     found: list[Model] = []
-    for chunk in _batches(keys):
-        found += target._from_rows(
-            await _scoped(target).where_in(column, _stored(target, column, chunk)).all()
-        )
+    columns = tuple(target._column(n) for n in names)
+    for chunk in _batches(keys, len(names)):
+        query = _matching(_scoped(target), target, names, columns, chunk)
+        found += target._from_rows(await query.all())
     return found
+
+
+def _matching(
+    query: TableQueryBuilder,
+    model: type[Model],
+    names: tuple[str, ...],
+    columns: tuple[str, ...],
+    keys: list[Any],
+) -> TableQueryBuilder:
+    """``query`` kept to the rows whose ``columns`` hold one of ``keys`` (the values of
+    ``model``'s fields ``names``): ``IN (...)`` for one column, else an OR of ANDs."""
+    if len(columns) == 1:
+        return query.where_in(columns[0], _stored(model, names[0], keys))
+    refs = [tree.ColumnRef(c) for c in columns]
+    node = tree.Or(
+        tuple(
+            tree.And(
+                tuple(
+                    tree.Compare(ref, "=", tree.Value(value))
+                    for ref, value in zip(refs, key, strict=True)
+                )
+            )
+            for key in keys
+        )
+    )
+    return query.where(Condition(node))
+
+
+def _row_key(row: dict[str, Any], columns: tuple[str, ...]) -> Any:
+    if len(columns) == 1:
+        return row[columns[0]]
+    return tuple(row[c] for c in columns)
 
 
 def _stored(model: type[Model], column: str, keys: list[Any]) -> list[Any]:
@@ -151,17 +195,22 @@ def _relation(model: type[Model], name: str) -> RelationMeta:
     return relation
 
 
-def _keys(parents: Sequence[Model], column: str) -> list[Any]:
-    return _unique(getattr(p, column) for p in parents)
+def _keys(parents: Sequence[Model], names: tuple[str, ...]) -> list[Any]:
+    """The distinct keys of ``parents`` on these fields; a key with a None part matches
+    nothing and is left out."""
+    if len(names) == 1:
+        return _unique(getattr(p, names[0]) for p in parents)
+    return [k for k in dict.fromkeys(_value(p, names) for p in parents) if None not in k]
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
     return [v for v in dict.fromkeys(values) if v is not None]
 
 
-def _batches(keys: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(keys), BATCH):
-        yield keys[start : start + BATCH]
+def _batches(keys: list[Any], width: int = 1) -> Iterable[list[Any]]:
+    size = max(1, BATCH // width)
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
 
 
 def _store(parent: Model, name: str, value: object) -> None:

@@ -52,7 +52,7 @@ class RowPlan:
     kinds: tuple[ColumnKind | None, ...] = ()  # each column's value type once validated
 
 
-_plans: dict[type[Model], RowPlan] = {}
+_plans: dict[tuple[type[Model], frozenset[str]], RowPlan] = {}
 _updates: dict[type[Model], TypeAdapter[dict[str, Any]]] = {}
 
 
@@ -71,14 +71,21 @@ def _annotated(annotation: Any, metadata: list[Any]) -> Any:
     return Annotated[annotation, *metadata] if metadata else annotation
 
 
-def create_plan(model: type[Model]) -> RowPlan:
-    plan = _plans.get(model)
+def create_plan(model: type[Model], omit: frozenset[str] = frozenset()) -> RowPlan:
+    """The plan of ``create_many`` rows; the fields in ``omit`` (server defaults no row
+    gives) are validated but left out of the inserted columns."""
+    plan = _plans.get((model, omit))
     if plan is not None:
         return plan
     fields: dict[str, Any] = {}
     columns: list[str] = []
     for column in model.__jadugar__.columns:
         if _generated(column):
+            continue
+        if column.name in omit:
+            info = model.model_fields[column.name]
+            optional: Any = info.annotation
+            fields[column.name] = NotRequired[_annotated(optional | None, info.metadata)]
             continue
         info = model.model_fields[column.name]
         if info.is_required():
@@ -109,7 +116,7 @@ def create_plan(model: type[Model]) -> RowPlan:
     )
     kinds = tuple(_output_kind(model.model_fields[name].annotation) for name in columns)
     plan = RowPlan(TypeAdapter(many), tuple(columns), values, already_valid, kinds)
-    _plans[model] = plan
+    _plans[(model, omit)] = plan
     return plan
 
 

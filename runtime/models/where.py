@@ -37,7 +37,7 @@ def where_form(model: type[Model], args: tuple[object, ...]) -> Equalities | tup
             return {column_name(model, args[0]): args[1]}
         if len(args) == 3:
             column, op, value = args
-            node = condition_from((column_name(model, column), op, value))
+            node = condition_from((model._column(column_name(model, column)), op, value))
             return (Condition(node),)
         raise TypeError(
             f"where({args[0]!r}, ...) takes (column, value) or (column, op, value), "

@@ -108,6 +108,7 @@ def test_spec_example_loads_with_implicit_values_filled(tmp_path: Path) -> None:
         "field": "id",
         "on_delete": "cascade",
         "on_update": "no_action",
+        "name": None,
     }
 
     posts = user.relations[0]
@@ -477,9 +478,9 @@ BAD_YAML = [
         id="no-primary-key",
     ),
     pytest.param(
-        BASE + "      code: {type: str, primary_key: true}  # <-\n",
-        "model User has 2 primary key fields (id, code); composite primary keys are not supported",
-        id="composite-primary-key",
+        "models:\n  User:\n    primary_key: [id, nope]  # <-\n    fields:\n      id: {type: int}\n",
+        "the primary_key of model User names unknown field 'nope'; its fields are: id",
+        id="composite-key-unknown-field",
     ),
     pytest.param(
         BASE

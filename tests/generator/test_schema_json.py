@@ -326,10 +326,11 @@ SAMPLES: list[object] = [
     *("", "x", "user_id", "Post", "bad name", "class", "9lives", "cascade", "sql", "mongodb"),
     *([], ["a"], ["a", "b"], ["a", 1], {}, {"model": "User"}),
 ]
-# Options checked apart: fields (entries), references (its own mapping), default (by type),
-# and model (the validator takes any string, then looks the model up; the JSON Schema wants
-# a PascalCase name).
+# Options checked apart: fields, indexes, checks, foreign_keys (entries), references (its own
+# mapping), default (by type), and model (the validator takes any string, then looks the
+# model up; the JSON Schema wants a PascalCase name).
 APART = {"fields", "references", "default", "model", "indexes", "relations"}
+APART |= {"checks", "foreign_keys"}
 
 
 OPTIONS = [
@@ -349,7 +350,14 @@ def test_option_values_agree_with_the_validator(scope: str, key: str) -> None:
         (value, problem or "accepted by the validator, rejected by the JSON Schema")
         for value in SAMPLES
         if checker.is_valid(value)
-        != ((problem := rules._option_problem(key, value, SCOPES[scope], "x")) is None)
+        != (
+            (
+                problem := rules._option_problem(
+                    key, value, SCOPES[scope], "x", rules.SCOPE_SHAPES.get(scope)
+                )
+            )
+            is None
+        )
     ]
     assert disagree == []
 

@@ -90,6 +90,9 @@ class MySQLDdl(DdlCompiler):
         # DATETIME(6) refuses a default of lower precision
         return "CURRENT_TIMESTAMP(6)" if column.type == "timestamp" else "CURRENT_TIMESTAMP"
 
+    def uuid_default(self, column: ColumnDefinition) -> str:
+        return "(UUID())"  # an expression default: MariaDB 10.2, MySQL 8.0.13
+
     def wrap_default(self, column: ColumnDefinition, literal: str) -> str:
         return f"({literal})" if column.type in _BLOB_TYPES else literal
 

@@ -82,6 +82,9 @@ class PostgresDdl(DdlCompiler):
             return "'\\x" + bytes(value).hex() + "'::bytea"
         return super().literal(value, column)
 
+    def uuid_default(self, column: ColumnDefinition) -> str:
+        return "gen_random_uuid()"  # built in since PostgreSQL 13
+
     def alter_column(self, op: ops.AlterColumn) -> list[str]:
         """One ALTER TABLE with an action per change; a type change drops the default first
         (an old default may not cast) and replaces the enum CHECK."""

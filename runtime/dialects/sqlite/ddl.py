@@ -50,6 +50,12 @@ _FOREIGN_KEYS = (
     " AS table_sql FROM pragma_foreign_key_list(?) AS p ORDER BY p.id, p.seq"
 )
 _REBUILD_HINT = "it needs a table rebuild: plan it through SchemaBuilder (execute, to_sql_async)"
+# SQLite has no UUID function: random version-4 text (8-4-4-4-12 lower-case hex digits)
+_UUID4 = (
+    "(lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||"
+    " substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) ||"
+    " substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))"
+)
 
 
 class SQLiteDdl(DdlCompiler):
@@ -82,6 +88,9 @@ class SQLiteDdl(DdlCompiler):
 
     def index_method_sql(self, method: str) -> tuple[str, str]:
         return "", ""  # every SQLite index is a B-tree
+
+    def uuid_default(self, column: ColumnDefinition) -> str:
+        return _UUID4
 
     def plan(self, operations: Sequence[ops.Operation], source: StateSource) -> Plan:
         return rebuild.plan(self, list(operations), source)
@@ -163,6 +172,12 @@ class SQLiteDdl(DdlCompiler):
 
     def add_foreign_key(self, op: ops.AddForeignKey) -> list[str]:
         raise UnsupportedOperation("add_foreign_key", "sqlite", _REBUILD_HINT)
+
+    def add_check(self, op: ops.AddCheck) -> list[str]:
+        raise UnsupportedOperation("add_check", "sqlite", _REBUILD_HINT)
+
+    def drop_check(self, op: ops.DropCheck) -> list[str]:
+        raise UnsupportedOperation("drop_check", "sqlite", _REBUILD_HINT)
 
     def drop_foreign_key(self, op: ops.DropForeignKey) -> list[str]:
         raise UnsupportedOperation("drop_foreign_key", "sqlite", _REBUILD_HINT)

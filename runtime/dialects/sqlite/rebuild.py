@@ -202,7 +202,9 @@ def _data_columns(state: TableState) -> set[str]:
 def _needs_rebuild(
     ddl: SQLiteDdl, tables: _Tables, op: ops.Operation, group: _Group | None
 ) -> bool:
-    if isinstance(op, ops.AlterColumn | ops.AddForeignKey | ops.DropForeignKey):
+    if isinstance(
+        op, ops.AlterColumn | ops.AddForeignKey | ops.DropForeignKey | ops.AddCheck | ops.DropCheck
+    ):
         return True
     if isinstance(op, ops.AddColumn):
         return not ddl.can_add_column(op.column)
@@ -250,6 +252,29 @@ def _apply_rebuild(ddl: SQLiteDdl, group: _Group, op: ops.Operation) -> None:
         state.constraints.append(ddl.foreign_key_sql(state.name, op.reference))
     elif isinstance(op, ops.DropForeignKey):
         _drop_foreign_key(state, op)
+    elif isinstance(op, ops.AddCheck):
+        state.constraints.append(ddl.check_sql(op.name, op.expression))
+    elif isinstance(op, ops.DropCheck):
+        _drop_check(state, op)
+
+
+def _drop_check(state: TableState, op: ops.DropCheck) -> None:
+    for i, text in enumerate(state.constraints):
+        constraint = st.split_constraint(text)
+        if constraint.kind == "CHECK" and (constraint.name or "").lower() == op.name.lower():
+            del state.constraints[i]
+            return
+    for i, text in enumerate(state.columns):  # a CHECK written on a column
+        _, type_text, clauses = st.split_column(text)
+        kept = [
+            c
+            for c in clauses
+            if not (c.kind == "CHECK" and (c.name or "").lower() == op.name.lower())
+        ]
+        if len(kept) != len(clauses):
+            state.columns[i] = _join(text, type_text, [c.text for c in kept])
+            return
+    raise QueryError(f"table {state.name!r} has no check constraint named {op.name!r}")
 
 
 def _drop_column(state: TableState, column: str) -> None:
