@@ -228,8 +228,11 @@ def _relation_view(schema: Schema, model: ModelSpec, relation: RelationSpec) -> 
     args = [f'"{relation.kind}"', f'"{relation.model}"', f"foreign_key={_keys(foreign_key)}"]
     if other_key:
         args.append(f"other_key={_keys(other_key)}")
-    if relation.local_key:
-        args.append(f"local_key={_keys(relation.local_key)}")
+    local_key = relation.local_key
+    if relation.kind == "belongs_to_many" and not local_key and model.primary_key.name != "id":
+        local_key = model.primary_key.name  # the pivot's foreign_key points at our key
+    if local_key:
+        args.append(f"local_key={_keys(local_key)}")
     if relation.through:
         args.append(f'through="{relation.through}"')
     return RelationView(

@@ -21,6 +21,7 @@ server connection that its other clients share.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
@@ -42,6 +43,27 @@ _RESYNC_TIMEOUT = 0.25  # a healthy server acknowledges a cancel in milliseconds
 T = TypeVar("T")
 
 _has_returning = re.compile(r"\bRETURNING\b", re.IGNORECASE).search
+_AWARE_INTO_NAIVE = re.compile(
+    r"^invalid input for query argument \$(\d+): .*offset-naive and offset-aware", re.S
+)
+
+
+def _naive_utc(exc: Exception, params: Sequence[Any]) -> list[Any] | None:
+    """``params`` again with the argument asyncpg refused as an aware datetime for a
+    ``timestamp without time zone`` parameter turned into the same instant as naive UTC
+    (models read such columns back as UTC), or None for any other error. asyncpg refuses
+    it while encoding, before anything is sent, so running the statement again is safe
+    (also inside a transaction)."""
+    found = isinstance(exc, asyncpg.DataError) and _AWARE_INTO_NAIVE.match(str(exc))
+    if not found:
+        return None
+    index = int(found.group(1)) - 1
+    value = params[index] if 0 <= index < len(params) else None
+    if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+        return None
+    fixed = list(params)
+    fixed[index] = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return fixed
 
 
 def _json_encode(value: Any) -> bytes:
@@ -149,16 +171,25 @@ class PostgresConnection:
                 self._raw.terminate()
 
     async def _guarded(
-        self, operation: Callable[[], Awaitable[T]], sql: str | None, params: Sequence[Any] | None
+        self,
+        operation: Callable[[], Awaitable[T]],
+        sql: str | None,
+        params: Sequence[Any] | None,
+        rerun: Callable[[Sequence[Any]], Awaitable[T]] | None = None,
     ) -> T:
         """``operation()`` awaited, its errors translated (``sql`` and ``params``: what they
-        name) and a cancellation or failure that closed the connection marking it broken."""
+        name) and a cancellation or failure that closed the connection marking it broken.
+        With ``rerun`` (the operation on other parameters), an aware datetime refused for a
+        ``timestamp without time zone`` parameter is sent again as naive UTC."""
         try:
             result = await operation()
         except asyncio.CancelledError:
             self._cancelled()
             raise
         except Exception as exc:
+            fixed = _naive_utc(exc, params) if rerun is not None and params else None
+            if fixed is not None and rerun is not None:
+                return await self._guarded(lambda: rerun(fixed), sql, fixed, rerun)
             await self._fail(exc, sql, params)
         self._unsettled = False
         return result
@@ -173,18 +204,21 @@ class PostgresConnection:
     # -- DriverConnection
 
     async def fetch(self, sql: str, params: Sequence[Any], timeout: float | None) -> list[Row]:
-        records = await self._guarded(
-            lambda: self._raw.fetch(sql, *params, timeout=timeout), sql, params
-        )
+        def run(p: Sequence[Any]) -> Any:  # asyncpg is untyped
+            return self._raw.fetch(sql, *p, timeout=timeout)
+
+        records = await self._guarded(lambda: run(params), sql, params, run)
         return list(map(dict, records))
 
     async def execute(self, sql: str, params: Sequence[Any], timeout: float | None) -> ExecResult:
         if _has_returning(sql):
             rows = await self.fetch(sql, params, timeout)
             return ExecResult(rows, len(rows))
-        status = await self._guarded(
-            lambda: self._raw.execute(sql, *params, timeout=timeout), sql, params
-        )
+
+        def run(p: Sequence[Any]) -> Any:
+            return self._raw.execute(sql, *p, timeout=timeout)
+
+        status = await self._guarded(lambda: run(params), sql, params, run)
         return ExecResult([], _status_count(status))
 
     async def execute_script(self, sql: str, timeout: float | None) -> None:
