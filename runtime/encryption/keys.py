@@ -33,7 +33,9 @@ def key_bytes(text: str, what: str) -> bytes:
 
 def check_key_id(key_id: str) -> str:
     if not KEY_ID_RE.fullmatch(key_id):
-        raise ValueError(f"key id {key_id[:40]!r} must be 1 to 32 letters, digits, '_', '-' or '.'")
+        # longer than any id: maybe a key in the id's place (44 characters), never shown
+        shown = repr(key_id) if len(key_id) <= 32 else f"of {len(key_id)} characters"
+        raise ValueError(f"key id {shown} must be 1 to 32 letters, digits, '_', '-' or '.'")
     return key_id
 
 
