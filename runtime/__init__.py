@@ -39,7 +39,8 @@ from .errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from .manager import DatabaseManager, HealthStatus
+from .health import HealthStatus
+from .manager import DatabaseManager
 from .migrations.operations import ColumnDefinition, ForeignKeyReference, IndexOptions
 from .models import Model, ModelEvent, ModelQuery, Page, RelationshipBuilder
 from .pool import ConnectionPool, PoolMetrics, PoolStatus
@@ -51,6 +52,9 @@ from .query.result import QueryResult
 from .schema_builder import ColumnBuilder, SchemaBuilder, TableBuilder
 from .schema_compiler import ColumnInfo, ForeignKeyInfo, IndexInfo
 from .transaction import Transaction
+
+# the runner registers itself for db.migrate() / db.rollback() (manager.use_migrator)
+from .migrations import runner as _migrations_runner  # noqa: F401  # isort: skip
 
 __version__ = "0.1.0"
 

@@ -19,7 +19,8 @@ from .cli_pull import register as register_pull_command
 from .cli_tools import register as register_tool_commands
 from .config import DatabaseOptions
 from .errors import JadugarError
-from .manager import DatabaseManager, HealthStatus
+from .health import HealthStatus
+from .manager import DatabaseManager
 from .settings import load_settings
 
 app = typer.Typer(

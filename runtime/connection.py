@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from itertools import chain
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from . import session_settings
 from .dialects.base import DriverConnection, ExecResult
@@ -23,13 +23,34 @@ from .replicas.consistency import ReadOptions, is_read_statement
 from .replicas.routing import fetch_on_replica, stream_on_replica
 
 if TYPE_CHECKING:
-    from .manager import DatabaseManager
-    from .transaction import Transaction
+    from .session_host import SessionHost
 
 Row = dict[str, Any]
 T = TypeVar("T")
 
-current_transaction: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
+
+class PinnedTransaction(Protocol):
+    """What a session uses of the transaction it runs in (``transaction.Transaction``, a
+    layer above: it also hands out builders)."""
+
+    manager: SessionHost
+    active: bool
+    lock: asyncio.Lock
+    streaming: asyncio.Task[Any] | None
+    cache_tables: set[str]
+
+    @property
+    def parent(self) -> PinnedTransaction | None: ...
+
+    @property
+    def connection(self) -> DriverConnection: ...
+
+    def check_active(self) -> None: ...
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Any]: ...
+
+
+current_transaction: contextvars.ContextVar[PinnedTransaction | None] = contextvars.ContextVar(
     "jadugar_transaction", default=None
 )
 
@@ -42,7 +63,7 @@ class Session:
 
     __slots__ = ("capabilities", "compiler", "dialect", "manager", "pinned", "read_only")
 
-    def __init__(self, manager: DatabaseManager, pinned: Transaction | None = None) -> None:
+    def __init__(self, manager: SessionHost, pinned: PinnedTransaction | None = None) -> None:
         self.manager = manager
         self.dialect = manager.dialect
         self.compiler = manager.dialect.compiler
@@ -50,7 +71,7 @@ class Session:
         self.pinned = pinned
         self.read_only = manager.options.read_only  # writes refused (runtime/read_only.py)
 
-    def _transaction(self) -> Transaction | None:
+    def _transaction(self) -> PinnedTransaction | None:
         if self.pinned is not None:
             self.pinned.check_active()
             return self.pinned

@@ -10,18 +10,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 from .cache import CacheBackend, CacheMetrics, QueryCache, backend_from_options
 from .config import DatabaseOptions, MigrationOptions
 from .connection import Session
 from .dialects import get_dialect
-from .dialects.base import Dialect, DriverConnection
+from .dialects.base import Dialect, DocumentClient, DriverConnection
 from .errors import ConfigurationError, DatabaseConnectionError, JadugarError
 from .events import EventEmitter, Handler
-from .models import registry as model_registry
+from .health import HealthStatus
+from .migration_results import MigrationRun
 from .pool import ConnectionPool, PoolMetrics, PoolStatus
 from .query.query_builder import QueryBuilder
 from .read_only import session_sql as read_only_session_sql
@@ -31,27 +30,10 @@ from .transaction import Transaction, run_in_transaction
 if TYPE_CHECKING:
     from .dialects.mongodb.driver import MongoConnection
     from .dialects.mongodb.schema import MongoSchemaBuilder
-    from .migrations.runner import MigrationRun
     from .replicas.replica_set import ReplicaSet
 
 T = TypeVar("T")
 logger = logging.getLogger("jadugar")
-
-
-class HealthStatus(BaseModel):
-    """What ``health_check()`` found."""
-
-    model_config = ConfigDict(frozen=True)
-
-    healthy: bool
-    engine: str
-    latency_ms: float | None = None
-    server_version: str | None = None
-    pool: PoolStatus | None = None
-    error: str | None = None
-    replicas: list[HealthStatus] = []
-    name: str | None = None  # a replica's: "replicas[0]", ...
-    lag_seconds: float | None = None  # a replica's replication lag
 
 
 class DatabaseManager:
@@ -76,26 +58,24 @@ class DatabaseManager:
         if engine is None:  # pragma: no cover - DatabaseOptions always infers it
             raise ConfigurationError("no engine: give engine= or a URL", field="engine")
         self.dialect: Dialect = get_dialect(engine)
-        # a document store (MongoDB) has no ConnectionPool: one client, itself a pool
-        self.document_store = self.dialect.capabilities.document_store
-        if self.document_store and options.replicas:
-            raise ConfigurationError(
-                "replicas: a MongoDB URL names the replica set members itself "
-                "(mongodb://a,b,c/app?replicaSet=rs0); read preferences go in the URL too",
-                field="replicas",
-            )
+        # a document store has no ConnectionPool: one client, itself a pool, and builders
+        # of its own, all from its dialect (Dialect.document_engine)
+        self._engine = self.dialect.document_engine
+        self.document_store = self._engine is not None
+        if self._engine is not None and options.replicas:
+            raise ConfigurationError(f"replicas: {self._engine.replicas_hint}", field="replicas")
         self.events = EventEmitter()
         self.default_timeout: float | None = options.timeout
         self._params = options.connect_params()
         self._pool: ConnectionPool[DriverConnection] | None = None
-        self._document: MongoConnection | None = None
+        self._document: DocumentClient | None = None
         if cache_backend is None:
             cache_backend = backend_from_options(options.cache)
         self.query_cache = QueryCache(options.url_masked, options.cache, cache_backend)
         # the read replicas once connected (runtime/replicas); None without replicas
         self.replica_set: ReplicaSet | None = None
         self._session = Session(self)
-        self.query = QueryBuilder(self._session)
+        self.query: QueryBuilder = QueryBuilder(self._session)
 
     @classmethod
     def from_env(
@@ -124,14 +104,15 @@ class DatabaseManager:
 
     @property
     def document_connection(self) -> MongoConnection:
-        """The connection of a document store (MongoDB): one client, its own pool."""
+        """The connection of a document store: one client, its own pool. (Typed as
+        MongoDB's, the one document store, for annotations only.)"""
         if self._document is None:
             if not self.document_store:
                 raise ConfigurationError(
                     f"{self.dialect.name} is not a document store: use db.pool", field="engine"
                 )
             raise DatabaseConnectionError(_NOT_CONNECTED)
-        return self._document
+        return cast("MongoConnection", self._document)
 
     @property
     def connected(self) -> bool:
@@ -164,8 +145,11 @@ class DatabaseManager:
     async def connect(self) -> None:
         if self.connected:
             return
-        if self.document_store:
-            await self._connect_document_store()
+        if self._engine is not None:
+            self._document = await self._engine.connect(self._params, self.options.pool)
+            # the models' default manager when no other connected one is (as SQL managers)
+            _became_connected(self)
+            self.events.emit("connect", {"engine": self.dialect.name})
             return
         pool_options = self.options.pool
         if self._params.path == ":memory:" and pool_options.max != 1:
@@ -216,7 +200,7 @@ class DatabaseManager:
                 raise
             self.replica_set = replicas
         await self.query_cache.connect()  # Redis unreachable: a warning, reads uncached
-        model_registry.became_connected(self)
+        _became_connected(self)
         self.events.emit("connect", {"engine": self.dialect.name})
 
     def _wire_pool_events(self, pool: ConnectionPool[DriverConnection]) -> None:
@@ -230,15 +214,6 @@ class DatabaseManager:
 
         pool.on_acquire = acquired
         pool.on_release = released
-
-    async def _connect_document_store(self) -> None:
-        from .dialects.mongodb.driver import MongoDriver
-
-        driver = cast("MongoDriver", self.dialect.driver)
-        self._document = await driver.connect(self._params, self.options.pool)
-        # the models' default manager when no other connected one is (as SQL managers)
-        model_registry.became_connected(self)
-        self.events.emit("connect", {"engine": self.dialect.name})
 
     async def open_connection(self) -> DriverConnection:
         """A connection of its own, outside the pool (the migration lock holds one); the
@@ -254,13 +229,13 @@ class DatabaseManager:
     async def disconnect(self) -> None:
         document, self._document = self._document, None
         if document is not None:
-            model_registry.became_disconnected(self)
+            _became_disconnected(self)
             await document.close()
             self.events.emit("disconnect", {"engine": self.dialect.name})
             return
         pool, self._pool = self._pool, None
         replicas, self.replica_set = self.replica_set, None
-        model_registry.became_disconnected(self)
+        _became_disconnected(self)
         if replicas is not None:
             await replicas.close()
         if pool is not None:
@@ -301,17 +276,13 @@ class DatabaseManager:
     ) -> list[MigrationRun]:
         """Apply the pending migrations of ``options`` (default: ``self.options.migrations``):
         ``await db.migrate(MigrationOptions(directory="generated/migrations"))``."""
-        from .migrations.runner import MigrationManager
-
-        return await MigrationManager(options, self).migrate(dry_run=dry_run)
+        return await _migrator()(options, self).migrate(dry_run=dry_run)
 
     async def rollback(
         self, steps: int = 1, options: MigrationOptions | None = None, *, dry_run: bool = False
     ) -> list[MigrationRun]:
         """Undo the last ``steps`` applied migrations, newest first."""
-        from .migrations.runner import MigrationManager
-
-        return await MigrationManager(options, self).rollback(steps, dry_run=dry_run)
+        return await _migrator()(options, self).rollback(steps, dry_run=dry_run)
 
     @property
     def schema(self) -> SchemaBuilder:
@@ -351,30 +322,11 @@ class DatabaseManager:
         On MongoDB: a client session's transaction (``DocumentTransaction``), on a replica
         set or sharded cluster only (``UnsupportedOperation`` on a standalone server and on
         mongomock, when the block is entered); no savepoints, no retries, no isolation."""
-        if self.document_store:
-            return self._document_transaction(fn, isolation, read_only)
+        if self._engine is not None:  # its own transaction, with Transaction's surface
+            return cast("Transaction", self._engine.transaction(self, fn, isolation, read_only))
         if fn is None:
             return Transaction(self, isolation=isolation, read_only=read_only)
         return run_in_transaction(self, fn, isolation=isolation, read_only=read_only)
-
-    def _document_transaction(
-        self,
-        fn: Callable[[Transaction], Awaitable[T]] | None,
-        isolation: str | None,
-        read_only: bool,
-    ) -> Transaction | Awaitable[T]:
-        from .dialects.mongodb.builder import DocumentTransaction, run_in_document_transaction
-        from .errors import UnsupportedOperation
-
-        if isolation is not None or read_only:
-            what = "transaction(isolation=...)" if isolation is not None else "read_only"
-            raise UnsupportedOperation(
-                what, self.dialect.name, "MongoDB transactions are snapshot reads and writes"
-            )
-        # DocumentTransaction has Transaction's surface for this use: async with, table()
-        if fn is None:
-            return cast("Transaction", DocumentTransaction(self))
-        return run_in_document_transaction(self, cast("Callable[[Any], Awaitable[T]]", fn))
 
     # ---- health -----------------------------------------------------------------------
     async def health_check(self) -> HealthStatus:
@@ -412,7 +364,7 @@ class DatabaseManager:
             replicas=replicas,
         )
 
-    async def _document_health(self, engine: str, conn: MongoConnection) -> HealthStatus:
+    async def _document_health(self, engine: str, conn: DocumentClient) -> HealthStatus:
         started = time.perf_counter()
         try:
             await conn.ping()
@@ -457,3 +409,49 @@ _NOT_CONNECTED = (
     "the DatabaseManager is not connected: call `await db.connect()` or use "
     "`async with DatabaseManager(...) as db`"
 )
+
+
+# ---- what the layers above plug in ---------------------------------------------------
+# (an import may only go down: tests/unit/test_layers.py)
+
+_connected: list[DatabaseManager] = []  # the manager models use when none is bound
+
+
+def _became_connected(manager: DatabaseManager) -> None:
+    if not _connected or not _connected[0].connected:
+        _connected[:] = [manager]
+
+
+def _became_disconnected(manager: DatabaseManager) -> None:
+    if _connected and _connected[0] is manager:
+        _connected.clear()
+
+
+def last_connected() -> DatabaseManager | None:
+    """The manager that connected last and is still connected (models without a bound
+    manager use it)."""
+    return _connected[0] if _connected else None
+
+
+class Migrator(Protocol):
+    async def migrate(self, *, dry_run: bool = False) -> list[MigrationRun]: ...
+
+    async def rollback(self, steps: int = 1, *, dry_run: bool = False) -> list[MigrationRun]: ...
+
+
+MigratorFactory = Callable[[MigrationOptions | None, DatabaseManager], Migrator]
+_migrators: list[MigratorFactory] = []
+
+
+def use_migrator(factory: MigratorFactory) -> None:
+    """``db.migrate()`` / ``db.rollback()`` delegate to ``factory(options, db)``:
+    ``jadugar.migrations`` registers its ``MigrationManager`` (``import jadugar`` does)."""
+    _migrators[:] = [factory]
+
+
+def _migrator() -> MigratorFactory:
+    if not _migrators:
+        raise ConfigurationError(
+            "db.migrate() needs jadugar.migrations: `import jadugar.migrations` first"
+        )
+    return _migrators[0]

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from .errors import ReadOnlyError
 
 if TYPE_CHECKING:
-    from .manager import DatabaseManager
+    from .session_host import SessionHost
 
 
-def ensure_writable(manager: DatabaseManager, operation: str, table: str | None = None) -> None:
+def ensure_writable(manager: SessionHost, operation: str, table: str | None = None) -> None:
     """Raise ``ReadOnlyError`` when ``manager`` is read-only; ``operation`` (``"insert"``,
     ``"Post.save()"``, ``"migrate"``…) and ``table`` name what was refused."""
     if manager.options.read_only:
@@ -28,7 +28,7 @@ def ensure_writable(manager: DatabaseManager, operation: str, table: str | None 
 
 
 def refused(
-    manager: DatabaseManager,
+    manager: SessionHost,
     operation: str,
     table: str | None = None,
     *,
@@ -43,7 +43,7 @@ def refused(
     return ReadOnlyError(operation, table, target, hint)
 
 
-def ensure_raw_read(manager: DatabaseManager, sql: str) -> None:
+def ensure_raw_read(manager: SessionHost, sql: str) -> None:
     """For a read-only session: raw SQL is refused unless ``raw_write`` finds it a read."""
     write = raw_write(sql)
     if write is not None:

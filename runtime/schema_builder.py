@@ -53,7 +53,7 @@ from .table_builder import ColumnBuilder, TableBuilder
 
 if TYPE_CHECKING:
     from .dialects.base import DriverConnection
-    from .manager import DatabaseManager
+    from .session_host import SessionHost
 
 Fetch = Callable[[Query], Awaitable[list[Row]]]
 
@@ -415,7 +415,7 @@ class SchemaBuilder:
 class _ConnectionRunner:
     """Statements on one connection outside the Session, with the same query/error events."""
 
-    def __init__(self, manager: DatabaseManager, conn: DriverConnection) -> None:
+    def __init__(self, manager: SessionHost, conn: DriverConnection) -> None:
         self.manager = manager
         self.conn = conn
         self.compiler = manager.dialect.compiler

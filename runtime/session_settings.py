@@ -16,12 +16,12 @@ from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .dialects.base import DriverConnection
-    from .manager import DatabaseManager
+    from .session_host import SessionHost
 
 T = TypeVar("T")
 
 
-def current(manager: DatabaseManager) -> Mapping[str, str] | None:
+def current(manager: SessionHost) -> Mapping[str, str] | None:
     """The variables to set now, or ``None`` when there are none."""
     source = manager.options.session_variables
     if source is None:
@@ -35,7 +35,7 @@ def current(manager: DatabaseManager) -> Mapping[str, str] | None:
     return values or None
 
 
-async def apply(manager: DatabaseManager, conn: DriverConnection) -> None:
+async def apply(manager: SessionHost, conn: DriverConnection) -> None:
     """Set the current variables on ``conn``, inside the transaction it has just begun."""
     values = current(manager)
     if values is not None:
@@ -74,7 +74,7 @@ def _literal(text: str) -> str:
 
 
 async def run_in_short_transaction(
-    manager: DatabaseManager,
+    manager: SessionHost,
     conn: DriverConnection,
     call: Callable[[DriverConnection], Awaitable[T]],
 ) -> T:

@@ -11,16 +11,16 @@ import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import session_settings
-from .connection import Session, current_transaction
+from .connection import PinnedTransaction, Session, current_transaction
 from .dialects.base import DriverConnection
 from .errors import DatabaseConnectionError, SerializationError, TransactionError
 
 if TYPE_CHECKING:
-    from .manager import DatabaseManager
     from .query.builder import RawQuery, TableQueryBuilder
+    from .session_host import SessionHost
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ class Transaction:
 
     def __init__(
         self,
-        manager: DatabaseManager,
+        manager: SessionHost,
         *,
         isolation: str | None = None,
         read_only: bool = False,
@@ -49,7 +49,7 @@ class Transaction:
         self.lock = asyncio.Lock()
         self.streaming: asyncio.Task[Any] | None = None  # task iterating a stream() in it
         self._connection: DriverConnection | None = None
-        self._token: contextvars.Token[Transaction | None] | None = None
+        self._token: contextvars.Token[PinnedTransaction | None] | None = None
         self._depth = 0
         self._session = Session(manager, pinned=self)
         self.cache_tables: set[str] = set()  # written in it: invalidated again at the end
@@ -95,7 +95,7 @@ class Transaction:
         if self._connection is not None:
             raise TransactionError("a Transaction object can be entered only once")
         compiler = self.manager.dialect.compiler
-        parent = current_transaction.get()
+        parent = cast("Transaction | None", current_transaction.get())  # only these set it
         if parent is not None and parent.manager is self.manager and parent.active:
             self.parent = parent
             self._depth = parent._depth + 1
@@ -221,7 +221,7 @@ class Transaction:
 
 
 async def run_in_transaction(
-    manager: DatabaseManager,
+    manager: SessionHost,
     fn: Callable[[Transaction], Awaitable[T]],
     *,
     isolation: str | None,

@@ -8,53 +8,33 @@ driver exceptions are translated once, there.
 
 from __future__ import annotations
 
-import ssl as _ssl
-from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..hosts import HostSet, format_host
+from ..connect_params import ConnectParams
 
 if TYPE_CHECKING:
+    from ..config import PoolOptions
+    from ..introspection.model import SchemaReader
+    from ..pool_types import PoolMetrics, PoolStatus
     from ..query.compiler import SqlCompiler
     from ..schema_compiler import DdlCompiler
     from .capabilities import Capabilities
     from .locks import MigrationLock
 
+__all__ = [
+    "ConnectParams",
+    "Dialect",
+    "DocumentClient",
+    "DocumentEngine",
+    "Driver",
+    "DriverConnection",
+    "ExecResult",
+    "Row",
+]
+
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectParams:
-    """Everything a driver needs to open one connection; built by ``DatabaseOptions``."""
-
-    engine: str
-    host: str | None = None
-    port: int | None = None
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    database: str | None = None
-    path: str | None = None  # SQLite file, or ":memory:"
-    ssl: _ssl.SSLContext | None = None  # None: plain text
-    ssl_mode: str = "disable"
-    connect_timeout: float = 10.0
-    statement_cache: bool = True  # prepared-statement cache (turn off behind PgBouncer)
-    options: dict[str, str] = field(default_factory=dict, repr=False)  # extra URL query options
-    scheme: str | None = None  # the URL's scheme as written ("mongodb+srv", "postgresql"...)
-    ssl_root_cert: str | None = None  # the CA file (PEM) of verify-ca / verify-full
-    # a URL naming several hosts (MySQL: a Galera cluster): which one a new connection
-    # goes to (runtime/hosts.py); host/port are then the first of them. None: one host.
-    hosts: HostSet | None = field(default=None, compare=False, repr=False)
-
-    def describe(self) -> str:
-        """Where this points, for messages: never the password."""
-        if self.path is not None:
-            return f"{self.engine} file {self.path}"
-        user = f"{self.user}@" if self.user else ""
-        where = f"{self.host}:{self.port}"
-        if self.hosts is not None:
-            where = ",".join(format_host(h) for h in self.hosts.hosts)
-        return f"{self.engine}://{user}{where}/{self.database or ''}"
 
 
 @dataclass(slots=True)
@@ -136,6 +116,46 @@ class Driver(Protocol):
     async def connect(self, params: ConnectParams) -> DriverConnection: ...
 
 
+class DocumentClient(Protocol):
+    """A document store's one client, itself a pool (``Dialect.document_engine.connect``)."""
+
+    def pool_status(self) -> PoolStatus: ...
+
+    def pool_metrics(self) -> PoolMetrics: ...
+
+    async def ping(self) -> None: ...
+
+    async def server_version(self) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+class DocumentEngine(Protocol):
+    """What a document store plugs in where SQL engines have a ``ConnectionPool``, the SQL
+    builders and ``Transaction``: the manager and the query builder ask the dialect for it
+    (``Dialect.document_engine``) and never name the engine. Sessions, managers and
+    builders are typed ``Any`` here: they live in layers above the dialects."""
+
+    replicas_hint: str  # why DatabaseOptions.replicas does not apply, and what does
+    table_type: type[Any]  # what ``db.query.table(name)`` builds: ``table_type(session, name)``
+
+    async def connect(self, params: ConnectParams, pool: PoolOptions) -> DocumentClient: ...
+
+    def schema(self, session: Any) -> Any:
+        """``db.schema`` / ``db.document_schema`` on this engine."""
+        ...
+
+    def transaction(
+        self,
+        manager: Any,
+        fn: Callable[[Any], Awaitable[Any]] | None,
+        isolation: str | None,
+        read_only: bool,
+    ) -> Any:
+        """``db.transaction()`` (an async context manager) or ``db.transaction(fn)``."""
+        ...
+
+
 class Dialect(Protocol):
     @property
     def name(self) -> str: ...
@@ -158,3 +178,14 @@ class Dialect(Protocol):
 
     @property
     def migration_lock(self) -> MigrationLock: ...
+
+    @property
+    def document_engine(self) -> DocumentEngine | None:
+        """A document store's parts (MongoDB), imported on first use; None on SQL."""
+        ...
+
+    @property
+    def schema_reader(self) -> SchemaReader | None:
+        """The live-schema reader (``jadugar.introspection``), imported on first use;
+        None where the engine has none."""
+        ...

@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import MigrationLockError
 
 if TYPE_CHECKING:
-    from ..manager import DatabaseManager
+    from ..config import DatabaseOptions
+    from .base import DriverConnection
 
 POLL = 0.1  # seconds between tries while another process holds the lock
 
 
+class LockHost(Protocol):
+    """What a migration lock uses of the manager it is held for (``DatabaseManager``)."""
+
+    @property
+    def options(self) -> DatabaseOptions: ...
+
+    async def open_connection(self) -> DriverConnection: ...
+
+
 class MigrationLock(Protocol):
     def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
+        self, manager: LockHost, name: str, timeout: float
     ) -> AbstractAsyncContextManager[None]: ...
 
 
@@ -44,9 +54,7 @@ class SessionLock:
         self._take, self._release, self._key = take, release, key
 
     @asynccontextmanager
-    async def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
-    ) -> AsyncIterator[None]:
+    async def hold(self, manager: LockHost, name: str, timeout: float) -> AsyncIterator[None]:
         conn = await manager.open_connection()
         key = self._key(name)
         taken = False

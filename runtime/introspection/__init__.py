@@ -6,18 +6,18 @@
     [c.name for c in users.columns], users.primary_key, users.indexes, users.foreign_keys
 
 One reader per engine (``jadugar.dialects.<engine>.introspect``) reads its catalog in a
-few queries; ``READERS`` maps the dialect's name to it. Read-only: nothing is changed.
+few queries; the dialect names it (``Dialect.schema_reader``). Read-only: nothing is changed.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UnsupportedOperation
 from .model import (
     ColumnKind,
+    Fetch,
     LiveCheck,
     LiveColumn,
     LiveDefault,
@@ -26,39 +26,34 @@ from .model import (
     LiveIndex,
     LiveSchema,
     LiveTable,
+    SchemaReader,
     Skipped,
     describe_kind,
 )
 
 if TYPE_CHECKING:
-    from ..manager import DatabaseManager
-
-Fetch = Callable[[str, Sequence[Any]], Awaitable[list[dict[str, Any]]]]
-
-# dialect name -> the module whose ``read_schema(fetch)`` reads that engine's catalog
-READERS = {
-    "postgres": "jadugar.dialects.postgres.introspect",
-    "mysql": "jadugar.dialects.mysql.introspect",
-    "sqlite": "jadugar.dialects.sqlite.introspect",
-}
+    from ..dialects.base import Dialect
+    from ..query.query_builder import QueryBuilder
 
 
-class Reader(Protocol):
-    async def read_schema(
-        self, fetch: Fetch, tables: Sequence[str] | None = None
-    ) -> LiveSchema: ...
+class IntrospectionHost(Protocol):
+    """What ``introspect`` uses of the manager: its dialect and its query builder."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def query(self) -> QueryBuilder: ...
 
 
-async def introspect(db: DatabaseManager, tables: Sequence[str] | None = None) -> LiveSchema:
+async def introspect(db: IntrospectionHost, tables: Sequence[str] | None = None) -> LiveSchema:
     """The live schema of ``db`` (connected on first use, as every query does); with
     ``tables``, only those tables are read (views and triggers on them included)."""
-    name = db.dialect.name
-    module = READERS.get(name)
-    if module is None:
+    reader = db.dialect.schema_reader
+    if reader is None:
         raise UnsupportedOperation(
-            "introspection", name, "reading a live schema works on the SQL engines"
+            "introspection", db.dialect.name, "reading a live schema works on the SQL engines"
         )
-    reader: Reader = importlib.import_module(module)
 
     async def fetch(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         result = await db.query.raw(sql, list(params)).execute()
@@ -68,7 +63,6 @@ async def introspect(db: DatabaseManager, tables: Sequence[str] | None = None) -
 
 
 __all__ = [
-    "READERS",
     "ColumnKind",
     "Fetch",
     "LiveCheck",
@@ -79,6 +73,7 @@ __all__ = [
     "LiveIndex",
     "LiveSchema",
     "LiveTable",
+    "SchemaReader",
     "Skipped",
     "describe_kind",
     "introspect",

@@ -11,9 +11,10 @@ listed in ``LiveSchema.skipped`` with the reason, never silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 # The schema-file types a column can read as (generator/schema/model.py FieldType, SQL ones).
 ColumnKind = Literal[
@@ -188,3 +189,16 @@ def _find(items: tuple[_Named, ...], name: str) -> _Named | None:
         return exact
     folded = [i for i in items if i.name.lower() == name.lower()]
     return folded[0] if len(folded) == 1 else None
+
+
+Fetch = Callable[[str, Sequence[Any]], Awaitable[list[dict[str, Any]]]]
+"""Runs one catalog query: ``await fetch(sql, params)`` -> rows as dicts."""
+
+
+class SchemaReader(Protocol):
+    """An engine's catalog reader (``dialects/<engine>/introspect.py``, the dialect's
+    ``schema_reader``)."""
+
+    async def read_schema(
+        self, fetch: Fetch, tables: Sequence[str] | None = None
+    ) -> LiveSchema: ...

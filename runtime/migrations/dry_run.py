@@ -10,10 +10,11 @@ from ..connection import Session
 from ..dialects.base import ExecResult
 from ..query import tree
 from ..query.compiler import CompiledQuery
+from ..query.literals import format_sql
 from ..query.result import QueryResult
 
 if TYPE_CHECKING:
-    from ..manager import DatabaseManager
+    from ..session_host import SessionHost
 
 
 class DryRunSession(Session):
@@ -21,12 +22,20 @@ class DryRunSession(Session):
 
     __slots__ = ("statements",)
 
-    def __init__(self, manager: DatabaseManager) -> None:
+    def __init__(self, manager: SessionHost) -> None:
         super().__init__(manager)
         self.statements: list[str] = []
 
     async def execute(self, compiled: CompiledQuery, timeout: float | None) -> ExecResult:
-        self.statements.append(self.manager.query.format(compiled.sql, compiled.params))
+        compiler = self.compiler
+        self.statements.append(
+            format_sql(
+                compiled.sql,
+                compiled.params,
+                backslash_escapes=compiler.backslash_escapes,
+                pyformat=compiler.pyformat,
+            )
+        )
         return ExecResult([], 0)
 
     async def insert_many(

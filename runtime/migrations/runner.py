@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..config import MigrationOptions
 from ..errors import MigrationChecksumError, MigrationError
+from ..manager import use_migrator
+from ..migration_results import MigrationRun as MigrationRun  # re-exported
 from ..query.query_builder import QueryBuilder
 from ..query.writes import _returns_rows
 from ..read_only import ensure_writable
@@ -47,16 +48,6 @@ class {cls}(Migration):
     async def down(self, db: QueryBuilder) -> None:
         pass
 '''
-
-
-@dataclass
-class MigrationRun:
-    """One migration applied (``up``) or rolled back (``down``), with the writes it ran."""
-
-    name: str
-    direction: Literal["up", "down"]
-    statements: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 class MigrationManager:
@@ -249,3 +240,6 @@ def next_number(directory: Path) -> int:
         int(m.group(1)) for p in directory.glob("*.py") if (m := re.match(r"(\d+)_", p.name))
     ]
     return max(numbers, default=0) + 1
+
+
+use_migrator(MigrationManager)

@@ -26,19 +26,6 @@ def decode_objectid(v: Any) -> Any:
     return v if v is None or isinstance(v, str) else str(v)
 
 
-def encode_embedded(v: Any) -> Any:
-    """An embedded model (or a list of them) as the sub-document(s) to store."""
-    from .encode import encode_value
-
-    if isinstance(v, BaseModel):
-        v = v.model_dump()
-    if isinstance(v, dict):
-        return {key: encode_embedded(value) for key, value in v.items()}
-    if isinstance(v, list | tuple):
-        return [encode_embedded(item) for item in v]
-    return encode_value(v)
-
-
 def _utc(v: Any) -> Any:
     if isinstance(v, datetime.datetime) and v.tzinfo is None:
         return v.replace(tzinfo=datetime.UTC)

@@ -20,11 +20,23 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..query import tree
-from .documents import encode_embedded
 from .meta import ColumnMeta
 
 Encoder = Callable[[Any], Any]
+
+
+def encode_embedded(v: Any) -> Any:
+    """An embedded model (or a list of them) as the sub-document(s) to store."""
+    if isinstance(v, BaseModel):
+        v = v.model_dump()
+    if isinstance(v, dict):
+        return {key: encode_embedded(value) for key, value in v.items()}
+    if isinstance(v, list | tuple):
+        return [encode_embedded(item) for item in v]
+    return encode_value(v)
 
 
 def _iso(v: Any) -> Any:

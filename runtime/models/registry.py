@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, DatabaseConnectionError
+from ..manager import last_connected
 
 if TYPE_CHECKING:
     from ..manager import DatabaseManager
@@ -13,7 +14,6 @@ if TYPE_CHECKING:
 _models: dict[tuple[str, str], type[Model]] = {}
 _by_model: dict[type[Model], DatabaseManager] = {}
 _bound: dict[str, DatabaseManager] = {}  # package (or "" for every package) -> manager
-_default: list[DatabaseManager] = []
 
 
 def register(model: type[Model]) -> None:
@@ -47,20 +47,10 @@ def bind_model(model: type[Model], manager: DatabaseManager | None) -> None:
         _by_model[model] = manager
 
 
-def became_connected(manager: DatabaseManager) -> None:
-    if not _default or not _default[0].connected:
-        _default[:] = [manager]
-
-
-def became_disconnected(manager: DatabaseManager) -> None:
-    if _default and _default[0] is manager:
-        _default.clear()
-
-
 def manager_for(model: type[Model]) -> DatabaseManager:
     manager = _by_model.get(model) or _bound.get(_package(model)) or _bound.get("")
-    if manager is None and _default:
-        manager = _default[0]
+    if manager is None:
+        manager = last_connected()
     if manager is None:
         raise DatabaseConnectionError(
             f"{model.__name__} has no database: connect a DatabaseManager first "

@@ -1,18 +1,24 @@
 """SqlCompiler: a pure function from a query tree to ``CompiledQuery(sql, params)``.
 
 One ``_visit_*`` per node type; dialects override small hooks (quoting, placeholders,
-upsert, ILIKE, function names, transaction statements).
+upsert, ILIKE, function names, transaction statements). Split by concern: this module has
+SELECT, its expressions and the SQL caches; the classes below it are ``WriteCompiler``
+(compile_writes.py: INSERT, UPDATE, DELETE, upsert, RETURNING) and ``CompilerBase``
+(compile_base.py: settings, hooks, quoting, dispatch).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NamedTuple, TypeGuard
+from collections.abc import Callable
+from typing import Any, TypeGuard
 
 from ..errors import UnsupportedOperation
 from . import tree
+from .compile_base import ISOLATION_LEVELS, CompiledQuery, _State
+from .compile_writes import WriteCompiler
+
+__all__ = ["ISOLATION_LEVELS", "CompiledQuery", "SqlCompiler"]
 
 _COMPARE_OPS = {
     "=": "=",
@@ -35,41 +41,12 @@ _FUNC_NAMES = {
     "upper": "UPPER",
     "coalesce": "COALESCE",
 }
-ISOLATION_LEVELS = ("read_uncommitted", "read_committed", "repeatable_read", "serializable")
 _ALIAS_RE = re.compile(r"^(.+?)\s+as\s+(.+)$", re.IGNORECASE)
 
 
-class CompiledQuery(NamedTuple):
-    """A statement and its parameters: ``sql, params = query.to_sql()``. A NamedTuple, not
-    a frozen dataclass: one is made for every query, and this builds in a third of the time."""
-
-    sql: str
-    params: tuple[Any, ...]
-
-
-class _State:
-    __slots__ = ("params", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.params: list[Any] = []
-
-
-class SqlCompiler:
-    """Base compiler (standard SQL); a dialect subclass sets the hooks below."""
-
-    dialect_name: ClassVar[str] = "sql"
-    quote_char: ClassVar[str] = '"'
-    supports_right_join: ClassVar[bool] = True
-    supports_ilike: ClassVar[bool] = True
-    supports_returning: ClassVar[bool] = True
-    max_identifier_length: ClassVar[int] = 63
-    encodes_json: ClassVar[bool] = True  # dict/list values become JSON text (adapt_json)
-    # the driver binds values through typed encoders that refuse (or adapt) any other type,
-    # so bulk rows need no Python-side type scan; False where values are escaped into text
-    driver_checks_values: ClassVar[bool] = False
-    backslash_escapes: ClassVar[bool] = False  # string literals treat \ as an escape
-    pyformat: ClassVar[bool] = False  # the driver %-formats statements: a literal % is %%
+class SqlCompiler(WriteCompiler):
+    """Base compiler (standard SQL); a dialect subclass sets the hooks (in compile_base.py
+    and compile_writes.py)."""
 
     def __init__(self) -> None:
         self._quoted: dict[str, str] = {}
@@ -97,64 +74,6 @@ class SqlCompiler:
             tree.Delete: self._visit_delete,
             tree.Raw: self._visit_raw,
         }
-
-    # ---- hooks -------------------------------------------------------------------------
-    def placeholder(self, index: int) -> str:
-        """The placeholder for the ``index``-th (1-based) parameter."""
-        return "?"
-
-    def escape_percent(self, sql: str) -> str:
-        """Literal ``%`` in statement text (doubled where the driver uses pyformat)."""
-        return sql.replace("%", "%%") if self.pyformat else sql
-
-    def adapt_json(self, value: dict[str, Any] | list[Any]) -> Any:
-        return json.dumps(value, separators=(",", ":"), default=str)
-
-    def now_sql(self) -> str:
-        return "CURRENT_TIMESTAMP"
-
-    def ilike_sql(self, left: str, right: str, negate: bool = False) -> str:
-        op = "NOT ILIKE" if negate else "ILIKE"
-        return f"{left} {op} {right}"
-
-    def limit_offset_sql(self, limit: int | None, offset: int | None) -> str:
-        sql = ""
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        if offset is not None:
-            if limit is None:
-                sql += " LIMIT ALL"
-            sql += f" OFFSET {int(offset)}"
-        return sql
-
-    def upsert_sql(self, node: tree.OnConflict) -> str:
-        cols = ", ".join(self.quote_column(c) for c in node.columns)
-        if not node.update:
-            return f" ON CONFLICT ({cols}) DO NOTHING"
-        sets = ", ".join(f"{self.quote_column(c)} = EXCLUDED.{self.quote(c)}" for c in node.update)
-        return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}"
-
-    def schema_changes_sql(self, *, before: bool) -> list[str]:
-        """Statements run on a migration transaction's connection before BEGIN and after
-        it ends (none by default)."""
-        return []
-
-    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
-        sql = "BEGIN"
-        if isolation:
-            sql += " ISOLATION LEVEL " + self._isolation_words(isolation)
-        if read_only:
-            sql += " READ ONLY"
-        return [sql]
-
-    def savepoint_sql(self, name: str) -> str:
-        return f"SAVEPOINT {self.quote(name)}"
-
-    def release_savepoint_sql(self, name: str) -> str:
-        return f"RELEASE SAVEPOINT {self.quote(name)}"
-
-    def rollback_to_savepoint_sql(self, name: str) -> str:
-        return f"ROLLBACK TO SAVEPOINT {self.quote(name)}"
 
     # ---- public ------------------------------------------------------------------------
     def compile(self, node: tree.Node) -> CompiledQuery:
@@ -236,115 +155,7 @@ class SqlCompiler:
         self._visit(node, state)
         return CompiledQuery("".join(state.parts), tuple(state.params))
 
-    def insert_rows_sql(
-        self,
-        table: tree.TableRef,
-        columns: tuple[str, ...],
-        row_count: int,
-        returning: tuple[str, ...],
-        on_conflict: tree.OnConflict | None,
-    ) -> CompiledQuery:
-        """``INSERT … VALUES`` with placeholders for ``row_count`` rows (no params), cached:
-        bulk inserts repeat the same shape chunk after chunk."""
-        key = (table, columns, row_count, returning, on_conflict)
-        cached = self._insert_sql.get(key)
-        if cached is not None:
-            return cached
-        width = len(columns)
-        if self.placeholder(1) == self.placeholder(2):  # positional: ? or %s
-            row = "(" + ", ".join([self.placeholder(1)] * width) + ")"
-            values = ", ".join([row] * row_count)
-        else:
-            values = ", ".join(
-                "(" + ", ".join(self.placeholder(r * width + i) for i in range(1, width + 1)) + ")"
-                for r in range(row_count)
-            )
-        state = _State()
-        state.parts.append(
-            f"INSERT INTO {self._table(table)} ("
-            + ", ".join(self.quote_column(c) for c in columns)
-            + ") VALUES "
-            + values
-        )
-        if on_conflict is not None:
-            state.parts.append(self.upsert_sql(on_conflict))
-        self._returning(returning, state)
-        compiled = CompiledQuery("".join(state.parts), ())
-        if len(self._insert_sql) >= 64:
-            self._insert_sql.clear()
-        self._insert_sql[key] = compiled
-        return compiled
-
-    def quote(self, identifier: str) -> str:
-        """Quote one identifier, or a dotted ``table.column``, as it goes into a compiled
-        statement (``escape_percent`` applied); ``*`` stays bare."""
-        cached = self._quoted.get(identifier)
-        if cached is not None:
-            return cached
-        quoted = self.escape_percent(self.quote_name(identifier))
-        if len(self._quoted) < 4096:
-            self._quoted[identifier] = quoted
-        return quoted
-
-    def quote_name(self, identifier: str) -> str:
-        """The quoted identifier as written in SQL text (what ``raw()`` expects)."""
-        if not isinstance(identifier, str):
-            raise TypeError(f"an identifier must be a str, got {type(identifier).__name__}")
-        return ".".join(self._quote_part(p) for p in identifier.split("."))
-
-    def quote_column(self, identifier: str) -> str:
-        """One column of the statement's table (insert, update and upsert keys): a bare
-        name, never qualified."""
-        quoted = self.quote(identifier)  # a NUL, an empty part or '*' refused first
-        if "." in identifier:
-            raise ValueError(
-                f"invalid column {identifier!r}: a write names the table's own columns, "
-                "without a table or schema before them"
-            )
-        return quoted
-
-    def _star(self, name: str) -> str:
-        """``*`` or ``table.*``, where the statement takes them (select lists, COUNT,
-        RETURNING)."""
-        return "*" if name == "*" else self.quote(name[:-2]) + ".*"
-
-    def _quote_part(self, part: str) -> str:
-        if part == "*":
-            raise ValueError(
-                "invalid identifier '*': it stands for every column only in select(), "
-                "count() and returning(), not as a name"
-            )
-        if not part or "\x00" in part:
-            raise ValueError(f"invalid identifier {part!r}: empty or contains a NUL byte")
-        if len(part.encode()) > self.max_identifier_length:
-            raise ValueError(
-                f"identifier {part[:20]!r}… is longer than {self.max_identifier_length} bytes"
-            )
-        q = self.quote_char
-        return q + part.replace(q, q + q) + q
-
-    def convert_placeholders(self, sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
-        """Turn ``$n`` or ``?`` placeholders of raw SQL into this dialect's, skipping
-        quoted strings, identifiers and comments; returns the SQL and ordered params."""
-        return _convert_placeholders(self, sql, tuple(params))
-
-    def isolation_check(self, isolation: str | None) -> None:
-        if isolation is not None and isolation not in ISOLATION_LEVELS:
-            raise ValueError(
-                f"unknown isolation level {isolation!r}; use one of {', '.join(ISOLATION_LEVELS)}"
-            )
-
     # ---- visitors ----------------------------------------------------------------------
-    def _visit(self, node: tree.Node, state: _State) -> None:
-        visitor = self._visitors.get(type(node))
-        if visitor is None:
-            raise TypeError(f"{type(self).__name__} cannot compile {type(node).__name__}")
-        visitor(node, state)
-
-    def _bind(self, value: Any, state: _State) -> str:
-        state.params.append(value)
-        return self.placeholder(len(state.params))
-
     def _visit_column(self, node: tree.ColumnRef, state: _State) -> None:
         state.parts.append(self.quote(node.name))
 
@@ -356,11 +167,6 @@ class SqlCompiler:
 
     def _visit_raw_expr(self, node: tree.RawExpr, state: _State) -> None:
         self._append_raw(node.sql, node.params, state)
-
-    def _append_raw(self, sql: str, params: tuple[Any, ...], state: _State) -> None:
-        converted, ordered = _convert_placeholders(self, sql, params, offset=len(state.params))
-        state.parts.append(converted)
-        state.params.extend(ordered)
 
     def _visit_compare(self, node: tree.Compare, state: _State) -> None:
         if node.op in ("ilike", "not_ilike"):
@@ -376,15 +182,6 @@ class SqlCompiler:
         self._visit(node.left, state)
         state.parts.append(f" {op} ")
         self._visit(node.right, state)
-
-    def _sub(self, node: tree.Node, state: _State) -> str:
-        """Compile a sub-expression into its own string (params still shared)."""
-        saved = state.parts
-        state.parts = []
-        self._visit(node, state)
-        text = "".join(state.parts)
-        state.parts = saved
-        return text
 
     def _visit_in(self, node: tree.InList, state: _State) -> None:
         if not node.values:
@@ -461,11 +258,6 @@ class SqlCompiler:
             return self._table(table)
         return "(" + self._sub(table.select, state) + ") AS " + self.quote(table.alias)
 
-    def _table(self, table: tree.TableRef) -> str:
-        if table.alias:
-            return f"{self.quote(table.name)} AS {self.quote(table.alias)}"
-        return self.quote(table.name)
-
     def _visit_select(self, node: tree.Select, state: _State) -> None:
         parts = state.parts
         parts.append("SELECT DISTINCT " if node.distinct else "SELECT ")
@@ -510,63 +302,8 @@ class SqlCompiler:
         if node.limit is not None or node.offset is not None:
             parts.append(self.limit_offset_sql(node.limit, node.offset))
 
-    def _returning(self, columns: tuple[str, ...], state: _State) -> None:
-        if not columns:
-            return
-        if not self.supports_returning:
-            raise UnsupportedOperation("RETURNING", self.dialect_name)
-        state.parts.append(
-            " RETURNING " + ", ".join("*" if c == "*" else self.quote(c) for c in columns)
-        )
-
-    def _visit_insert(self, node: tree.Insert, state: _State) -> None:
-        parts = state.parts
-        parts.append("INSERT INTO " + self._table(node.table))
-        if node.columns:
-            parts.append(" (" + ", ".join(self.quote_column(c) for c in node.columns) + ") VALUES ")
-            for r, row in enumerate(node.rows):
-                parts.append(", (" if r else "(")
-                for i, value in enumerate(row):
-                    if i:
-                        parts.append(", ")
-                    self._visit(value, state)
-                parts.append(")")
-        else:
-            parts.append(self.default_values_sql())
-        if node.on_conflict is not None:
-            parts.append(self.upsert_sql(node.on_conflict))
-        self._returning(node.returning, state)
-
-    def default_values_sql(self) -> str:
-        return " DEFAULT VALUES"
-
-    def _visit_update(self, node: tree.Update, state: _State) -> None:
-        parts = state.parts
-        parts.append("UPDATE " + self._table(node.table) + " SET ")
-        for i, (column, value) in enumerate(node.assignments):
-            if i:
-                parts.append(", ")
-            parts.append(self.quote_column(column) + " = ")
-            self._visit(value, state)
-        if node.where is not None:
-            parts.append(" WHERE ")
-            self._visit(node.where, state)
-        self._returning(node.returning, state)
-
-    def _visit_delete(self, node: tree.Delete, state: _State) -> None:
-        state.parts.append("DELETE FROM " + self._table(node.table))
-        if node.where is not None:
-            state.parts.append(" WHERE ")
-            self._visit(node.where, state)
-        self._returning(node.returning, state)
-
     def _visit_raw(self, node: tree.Raw, state: _State) -> None:
         self._append_raw(node.sql, node.params, state)
-
-    # ---- helpers -----------------------------------------------------------------------
-    def _isolation_words(self, isolation: str) -> str:
-        self.isolation_check(isolation)
-        return isolation.replace("_", " ").upper()
 
     def split_alias(self, column: str) -> tree.Expr:
         """``"users.name as author"`` → an aliased column reference."""
@@ -620,57 +357,3 @@ def _shape(e: tree.Node, params: list[Any]) -> Any:
     if type(e) is tree.Alias:
         return (9, _shape(e.expr, params), e.name)
     raise _NotCacheable  # RawExpr (its text is rewritten), subqueries, anything new
-
-
-_PLACEHOLDER_RE = re.compile(
-    r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|/\*.*?\*/|\$\d+|\?)""",
-    re.DOTALL,
-)
-# MySQL string literals also end only at an unescaped quote, and "#" starts a comment
-_PLACEHOLDER_BACKSLASH_RE = re.compile(
-    r"""('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|--[^\n]*|\#[^\n]*|/\*.*?\*/|\$\d+|\?)""",
-    re.DOTALL,
-)
-
-
-def _convert_placeholders(
-    compiler: SqlCompiler, sql: str, params: tuple[Any, ...], offset: int = 0
-) -> tuple[str, tuple[Any, ...]]:
-    out: list[str] = []
-    ordered: list[Any] = []
-    used: set[int] = set()
-    position = 0
-    last = 0
-    style: str | None = None
-    pattern = _PLACEHOLDER_BACKSLASH_RE if compiler.backslash_escapes else _PLACEHOLDER_RE
-    for match in pattern.finditer(sql):
-        token = match.group(0)
-        if token[0] not in "$?":
-            continue
-        if token == "?":
-            if style == "$":
-                raise ValueError("raw SQL mixes $n and ? placeholders")
-            style = "?"
-            if position >= len(params):
-                raise ValueError(f"raw SQL has more placeholders than the {len(params)} params")
-            index = position + 1
-            position += 1
-        else:
-            if style == "?":
-                raise ValueError("raw SQL mixes $n and ? placeholders")
-            style = "$"
-            index = int(token[1:])
-            if not 1 <= index <= len(params):
-                raise ValueError(f"raw SQL uses {token} but only {len(params)} params were given")
-        used.add(index)
-        out.append(compiler.escape_percent(sql[last : match.start()]))
-        ordered.append(params[index - 1])
-        out.append(compiler.placeholder(offset + len(ordered)))
-        last = match.end()
-    if len(used) != len(params):
-        raise ValueError(
-            f"raw SQL uses {len(used)} of the {len(params)} params given: every param needs "
-            f"a placeholder ($n or ?)"
-        )
-    out.append(compiler.escape_percent(sql[last:]))
-    return "".join(out), tuple(ordered)

@@ -31,10 +31,10 @@ class QueryBuilder:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._table_type: type[TableQueryBuilder] = TableQueryBuilder
-        if session.capabilities.document_store:  # chosen once, not per table() call
-            from ..dialects.mongodb.builder import MongoTableQueryBuilder
-
-            self._table_type = MongoTableQueryBuilder
+        if session.capabilities.document_store:  # its own builder, chosen once
+            engine = session.dialect.document_engine
+            assert engine is not None, "a document store's dialect has a document_engine"
+            self._table_type = engine.table_type
 
     @property
     def document_store(self) -> bool:
@@ -74,7 +74,9 @@ class QueryBuilder:
 
         manager = self._session.manager
         if self._session.capabilities.document_store:
-            return manager.transaction(isolation=isolation, read_only=read_only)
+            return cast(
+                "Transaction", manager.transaction(isolation=isolation, read_only=read_only)
+            )
         return Transaction(manager, isolation=isolation, read_only=read_only)
 
     @property
@@ -83,25 +85,25 @@ class QueryBuilder:
         ``await qb.schema.create_table("tags", lambda t: t.string("name"))``."""
         from ..schema_builder import SchemaBuilder
 
-        if self._session.capabilities.document_store:
-            # a MongoSchemaBuilder (collections, indexes, validators), typed as the SQL one
-            # so SQL code keeps its types: use ``document_schema`` for checked Mongo code
-            return cast("SchemaBuilder", self.document_schema)
+        engine = self._session.dialect.document_engine if self.document_store else None
+        if engine is not None:
+            # the document store's schema builder, typed as the SQL one so SQL code keeps
+            # its types: use ``document_schema`` for checked document-store code
+            return cast("SchemaBuilder", engine.schema(self._session))
         return SchemaBuilder(self._session)
 
     @property
     def document_schema(self) -> MongoSchemaBuilder:
         """A new MongoSchemaBuilder on a document store (MongoDB): what ``schema`` returns
         there, with its own type: ``await db.document_schema.create_collection("events")``."""
-        if not self._session.capabilities.document_store:
+        engine = self._session.dialect.document_engine
+        if engine is None:
             from ..errors import UnsupportedOperation
 
             raise UnsupportedOperation(
                 "document_schema", self._session.dialect.name, "use schema (SQL SchemaBuilder)"
             )
-        from ..dialects.mongodb.schema import MongoSchemaBuilder
-
-        return MongoSchemaBuilder(self._session)
+        return cast("MongoSchemaBuilder", engine.schema(self._session))
 
     def escape(self, value: Any) -> str:
         """A SQL literal for display and logs; statements always bind values instead."""

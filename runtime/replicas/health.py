@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..health import HealthStatus
 from .replica_set import ReplicaSet
-
-if TYPE_CHECKING:
-    from ..manager import HealthStatus
 
 
 async def replica_health(replicas: ReplicaSet) -> list[HealthStatus]:
     """Probe every replica now; ``healthy`` means in rotation (reachable, lag within
     ``max_replica_lag``)."""
-    from ..manager import HealthStatus
-
     await replicas.check_all()
     engine = replicas.dialect
     statuses: list[HealthStatus] = []

@@ -21,7 +21,7 @@ from .positions import Position
 from .replica import Replica
 
 if TYPE_CHECKING:
-    from ..manager import DatabaseManager
+    from ..session_host import SessionHost
 
 logger = logging.getLogger("jadugar.replicas")
 T = TypeVar("T")
@@ -32,7 +32,7 @@ PRIMARY = "primary"  # the ``target`` of a query event served by the primary
 class ReplicaSet:
     """The manager's read replicas, in configuration order (``replicas[0]``, ...)."""
 
-    def __init__(self, manager: DatabaseManager) -> None:
+    def __init__(self, manager: SessionHost) -> None:
         options = manager.options
         self.manager = manager
         self.dialect = manager.dialect.name

@@ -29,12 +29,13 @@ from ...query.result import QueryResult
 from ...query.writes import DeleteQuery, InsertQuery, UpdateQuery
 from ...read_only import refused
 from .compiler import AGGREGATE_FIELD, MongoCompiler
+from .connection import document_connection
 from .errors import describe
 from .ops import Aggregate, Count, Find, InsertMany, MongoOperation, MongoResult
 
 if TYPE_CHECKING:
     from ...connection import Session
-    from ...manager import DatabaseManager
+    from ...session_host import SessionHost
     from .driver import MongoTransaction
 
 Row = dict[str, Any]
@@ -77,7 +78,7 @@ class DocumentTransaction:
     and mongomock raise ``UnsupportedOperation`` when the block is entered. No savepoints:
     a transaction inside a transaction raises ``UnsupportedOperation``."""
 
-    def __init__(self, manager: DatabaseManager) -> None:
+    def __init__(self, manager: SessionHost) -> None:
         self.manager = manager
         self.active = False
         self._session: MongoTransaction | None = None
@@ -99,7 +100,7 @@ class DocumentTransaction:
         outer = current_document_transaction.get()
         if outer is not None and outer.active and outer.manager is self.manager:
             unsupported("a transaction inside a transaction (savepoints)")
-        context = self.manager.document_connection.start_transaction()
+        context = document_connection(self.manager).start_transaction()
         self._session = await context.__aenter__()
         self._context = context
         self.active = True
@@ -122,7 +123,7 @@ class DocumentTransaction:
 
 
 async def run_in_document_transaction(
-    manager: DatabaseManager, fn: Callable[[DocumentTransaction], Awaitable[T]]
+    manager: SessionHost, fn: Callable[[DocumentTransaction], Awaitable[T]]
 ) -> T:
     async with DocumentTransaction(manager) as tx:
         return await fn(tx)
@@ -145,7 +146,7 @@ async def _run(
     manager = session.manager
     if timeout is None:
         timeout = manager.default_timeout
-    conn = manager.document_connection
+    conn = document_connection(manager)
     tx = current_document_transaction.get()
     mongo_tx = tx.session if tx is not None and tx.manager is manager else None
     events = manager.events
@@ -257,7 +258,7 @@ class MongoTableQueryBuilder(TableQueryBuilder):
         timeout = self._timeout if self._timeout is not None else manager.default_timeout
         tx = current_document_transaction.get()
         mongo_tx = tx.session if tx is not None and tx.manager is manager else None
-        batches = manager.document_connection.stream(op, batch_size, mongo_tx, timeout)
+        batches = document_connection(manager).stream(op, batch_size, mongo_tx, timeout)
         async with aclosing(batches):
             async for batch in batches:
                 for document in batch:
@@ -286,7 +287,7 @@ class MongoTableQueryBuilder(TableQueryBuilder):
         mongo_tx = tx.session if tx is not None and tx.manager is manager else None
         name = self._table.name
         started = time.perf_counter()
-        last = await manager.document_connection.next_sequence(name, count, mongo_tx, timeout)
+        last = await document_connection(manager).next_sequence(name, count, mongo_tx, timeout)
         if manager.events.has("query"):
             manager.events.emit(
                 "query",

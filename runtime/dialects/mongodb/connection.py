@@ -9,9 +9,10 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from ...errors import (
+    ConfigurationError,
     DatabaseConnectionError,
     QueryTimeoutError,
     UnsupportedOperation,
@@ -437,3 +438,19 @@ class MongoConnection:
                 task = asyncio.ensure_future(result)
                 _BACKGROUND.add(task)
                 task.add_done_callback(_BACKGROUND.discard)
+
+
+@runtime_checkable
+class DocumentHost(Protocol):
+    """A manager on a document store (``DatabaseManager`` with a MongoDB URL): its one
+    client connection. The session layer's ``SessionHost`` does not name it."""
+
+    @property
+    def document_connection(self) -> MongoConnection: ...
+
+
+def document_connection(manager: object) -> MongoConnection:
+    """The client connection of ``manager``, a manager on a document store."""
+    if not isinstance(manager, DocumentHost):
+        raise ConfigurationError("a MongoDB operation needs a manager on a MongoDB URL")
+    return manager.document_connection

@@ -18,6 +18,7 @@ from .compiler import MongoCompiler, objectid_keys
 
 if TYPE_CHECKING:
     from .driver import MongoDriver
+    from .engine import MongoEngine
     from .lock import MongoMigrationLock
 
 DIALECT = "mongodb"
@@ -73,3 +74,15 @@ class MongoDialect:
         from .lock import MongoMigrationLock
 
         return MongoMigrationLock()
+
+    @property
+    def schema_reader(self) -> None:
+        """No live-schema reader: ``jadugar pull`` and drift read the SQL engines."""
+        return None
+
+    @functools.cached_property
+    def document_engine(self) -> MongoEngine:
+        """One client for the manager, the MongoDB builders for ``db.query`` (engine.py)."""
+        from .engine import MongoEngine
+
+        return MongoEngine()

@@ -23,13 +23,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..locks import wait_for
+from ..locks import LockHost, wait_for
+from .connection import document_connection
 from .errors import is_duplicate_key, translate
-
-if TYPE_CHECKING:
-    from ...manager import DatabaseManager
 
 log = logging.getLogger("jadugar.migrations")
 
@@ -63,11 +61,11 @@ class MongoMigrationLock:
             raise ValueError(f"heartbeat must be > 0 and < ttl ({ttl}), got {self.heartbeat}")
         self.collection = collection
 
-    def _collection(self, manager: DatabaseManager) -> Any:
-        conn = manager.document_connection
+    def _collection(self, manager: LockHost) -> Any:
+        conn = document_connection(manager)
         return conn.client[conn.database][self.collection]
 
-    async def try_take(self, manager: DatabaseManager, name: str, owner: str) -> bool:
+    async def try_take(self, manager: LockHost, name: str, owner: str) -> bool:
         """One attempt: True when the lock is now ``owner``'s."""
         now = _now()
         expires = now + datetime.timedelta(seconds=self.ttl)
@@ -86,7 +84,7 @@ class MongoMigrationLock:
             raise translate(exc, f"{self.collection}.find_one_and_update") from exc
         return document is not None and document.get("owner") == owner
 
-    async def renew(self, manager: DatabaseManager, name: str, owner: str) -> bool:
+    async def renew(self, manager: LockHost, name: str, owner: str) -> bool:
         """Push ``expires_at`` on; False when the lock is no longer ``owner``'s."""
         expires = _now() + datetime.timedelta(seconds=self.ttl)
         result = await _maybe_await(
@@ -96,10 +94,10 @@ class MongoMigrationLock:
         )
         return int(result.matched_count) == 1
 
-    async def release(self, manager: DatabaseManager, name: str, owner: str) -> None:
+    async def release(self, manager: LockHost, name: str, owner: str) -> None:
         await _maybe_await(self._collection(manager).delete_one({"_id": name, "owner": owner}))
 
-    async def _beat(self, manager: DatabaseManager, name: str, owner: str) -> None:
+    async def _beat(self, manager: LockHost, name: str, owner: str) -> None:
         while True:
             await asyncio.sleep(self.heartbeat)
             try:
@@ -114,9 +112,7 @@ class MongoMigrationLock:
                 log.warning("migration lock %r heartbeat failed: %s", name, exc)
 
     @asynccontextmanager
-    async def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
-    ) -> AsyncIterator[None]:
+    async def hold(self, manager: LockHost, name: str, timeout: float) -> AsyncIterator[None]:
         owner = uuid.uuid4().hex
 
         async def try_once() -> bool:

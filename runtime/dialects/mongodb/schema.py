@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import JadugarError, UnsupportedOperation
 from ...read_only import refused
+from .connection import document_connection
 from .errors import translate
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ class MongoSchemaBuilder:
 
     @property
     def _conn(self) -> MongoConnection:
-        return self._session.manager.document_connection
+        return document_connection(self._session.manager)
 
     async def execute(self) -> None:
         operations, self._operations = self._operations, []

@@ -33,10 +33,9 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from ...errors import IntegrityError, SerializationError
-from ..locks import SessionLock, wait_for
+from ..locks import LockHost, SessionLock, wait_for
 
 if TYPE_CHECKING:
-    from ...manager import DatabaseManager
     from ..base import DriverConnection
 
 log = logging.getLogger("jadugar.migrations")
@@ -73,9 +72,7 @@ class MySQLLock:
         self.table = table
 
     @asynccontextmanager
-    async def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
-    ) -> AsyncIterator[None]:
+    async def hold(self, manager: LockHost, name: str, timeout: float) -> AsyncIterator[None]:
         conn = await manager.open_connection()
         try:
             galera = await is_galera(conn)
@@ -173,7 +170,7 @@ class MySQLLock:
 
     @asynccontextmanager
     async def _row_lock(
-        self, manager: DatabaseManager, conn: DriverConnection, name: str, timeout: float
+        self, manager: LockHost, conn: DriverConnection, name: str, timeout: float
     ) -> AsyncIterator[None]:
         key = _key(name)
         owner = uuid.uuid4().hex
@@ -215,7 +212,7 @@ class _Link:
     """The lock row's connection: reopened (on another node, with several hosts) when it
     broke, since the node it was on may be gone. ``hold`` closes the first one."""
 
-    def __init__(self, manager: DatabaseManager, conn: DriverConnection) -> None:
+    def __init__(self, manager: LockHost, conn: DriverConnection) -> None:
         self.manager = manager
         self.conn = conn
         self.opened: list[DriverConnection] = []

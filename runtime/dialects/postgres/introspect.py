@@ -9,10 +9,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from ...introspection import Fetch
 from ...introspection.model import (
     Action,
     ColumnKind,
+    Fetch,
     LiveCheck,
     LiveColumn,
     LiveDefault,

@@ -26,12 +26,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
-from ..locks import wait_for
-
-if TYPE_CHECKING:
-    from ...manager import DatabaseManager
+from ..locks import LockHost, wait_for
 
 _TAKE = (
     "SELECT pg_try_advisory_xact_lock($1::bigint) AS taken,"
@@ -48,9 +44,7 @@ class TransactionLock:
     """``pg_try_advisory_xact_lock`` in a transaction held open on its own connection."""
 
     @asynccontextmanager
-    async def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
-    ) -> AsyncIterator[None]:
+    async def hold(self, manager: LockHost, name: str, timeout: float) -> AsyncIterator[None]:
         conn = await manager.open_connection()
         key = _key(name)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from ...introspection.model import SchemaReader
 from ...query.compiler import SqlCompiler
 from ...schema_compiler import DdlCompiler
 from ..base import Driver
@@ -40,6 +41,14 @@ class SQLiteDialect:
         from .ddl import SQLiteDdl
 
         return SQLiteDdl(self.compiler)
+
+    document_engine = None  # a SQL engine: a ConnectionPool and the SQL builders
+
+    @property
+    def schema_reader(self) -> SchemaReader:
+        from . import introspect
+
+        return introspect
 
     @property
     def driver(self) -> Driver:

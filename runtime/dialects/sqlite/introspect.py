@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ...introspection import Fetch
 from ...introspection.model import (
     Action,
     ColumnKind,
+    Fetch,
     LiveCheck,
     LiveColumn,
     LiveDefault,

@@ -8,21 +8,15 @@ import fcntl
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
-from ..locks import wait_for
-
-if TYPE_CHECKING:
-    from ...manager import DatabaseManager
+from ..locks import LockHost, wait_for
 
 _in_memory = asyncio.Lock()
 
 
 class SQLiteFileLock:
     @asynccontextmanager
-    async def hold(
-        self, manager: DatabaseManager, name: str, timeout: float
-    ) -> AsyncIterator[None]:
+    async def hold(self, manager: LockHost, name: str, timeout: float) -> AsyncIterator[None]:
         path = manager.options.connect_params().path
         if not path or path == ":memory:":
             async with _in_memory:  # one process holds a memory database: an in-process lock
