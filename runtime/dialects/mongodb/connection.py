@@ -9,10 +9,9 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, cast
 
 from ...errors import (
-    ConfigurationError,
     DatabaseConnectionError,
     QueryTimeoutError,
     UnsupportedOperation,
@@ -440,7 +439,6 @@ class MongoConnection:
                 task.add_done_callback(_BACKGROUND.discard)
 
 
-@runtime_checkable
 class DocumentHost(Protocol):
     """A manager on a document store (``DatabaseManager`` with a MongoDB URL): its one
     client connection. The session layer's ``SessionHost`` does not name it."""
@@ -450,7 +448,6 @@ class DocumentHost(Protocol):
 
 
 def document_connection(manager: object) -> MongoConnection:
-    """The client connection of ``manager``, a manager on a document store."""
-    if not isinstance(manager, DocumentHost):
-        raise ConfigurationError("a MongoDB operation needs a manager on a MongoDB URL")
-    return manager.document_connection
+    """The client connection of ``manager``, a ``DatabaseManager`` (its property says
+    when it is not on a document store, or not connected)."""
+    return cast(DocumentHost, manager).document_connection
