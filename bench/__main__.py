@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
 import shutil
 import sys
@@ -55,7 +54,7 @@ from .data import (
     lookup_ids,
     records,
 )
-from .harness import SHORT_RUN, Result, Workload, markdown, measure, print_table
+from .harness import Result, Workload, markdown, measure, print_table, run_title
 from .jadugar_side import JadugarSide
 
 ENGINES = ("postgres", "mysql", "sqlite")
@@ -342,11 +341,7 @@ async def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    title = (
-        f"Jadugar vs raw drivers: median of {repeat} interleaved runs ({3 * repeat} for runs "
-        f"under {SHORT_RUN * 1000:g} ms), Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, {elapsed:.0f} s"
-    )
+    title = run_title("Jadugar vs raw drivers", repeat, elapsed)
     if run.results:
         print_table(run.results, title)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])

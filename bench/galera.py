@@ -26,11 +26,9 @@ rest is kept.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import os
-import platform
 import random
 import sys
 import time
@@ -47,7 +45,15 @@ import aiomysql
 from jadugar import DatabaseManager, RetryOptions, SerializationError, Transaction
 
 from .generation import write_section
-from .harness import HEADERS, SHORT_RUN, Result, Workload, measure, print_table, rows
+from .harness import (
+    Result,
+    Workload,
+    bench_main,
+    measure,
+    print_table,
+    results_section,
+    run_title,
+)
 
 TITLE = "Galera (MariaDB, 3 nodes, writes with conflicts)"
 RESULTS = Path(__file__).with_name("results.md")
@@ -327,46 +333,24 @@ async def run(repeat: int, warmup: int, output: Path) -> int:
                 await db.disconnect()
             await raw.close()
     elapsed = time.perf_counter() - started
-    title = (
-        f"Galera writes: median of {repeat} interleaved runs ({3 * repeat} for runs under "
-        f"{SHORT_RUN * 1000:g} ms), Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{elapsed:.0f} s"
-    )
+    title = run_title("Galera writes", repeat, elapsed)
     print_table(results, title)
-    table = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if i >= 3 else "---" for i in range(len(HEADERS))) + "|",
-        *("| " + " | ".join(cells) + " |" for cells in rows(results)),
-    ]
-    section = "\n".join(
-        [
-            f"## {TITLE}",
-            "",
-            *table,
-            "",
-            f"{title}; `python -m bench.galera`, {time.strftime('%Y-%m-%d')}. MariaDB "
-            f"{server}, aiomysql {version('aiomysql')}, {where}. Both sides retry a "
-            "certification conflict (1213) with the same backoff; ratio: Jadugar's "
-            "throughput over raw aiomysql's (no 0.9 target: the number of conflicts, hence "
-            "of retries, differs from run to run).",
-            "",
-            *notes,
-        ]
+    caption = (
+        f"{title}; `python -m bench.galera`, {time.strftime('%Y-%m-%d')}. MariaDB "
+        f"{server}, aiomysql {version('aiomysql')}, {where}. Both sides retry a "
+        "certification conflict (1213) with the same backoff; ratio: Jadugar's "
+        "throughput over raw aiomysql's (no 0.9 target: the number of conflicts, hence "
+        "of retries, differs from run to run)."
     )
-    write_section(output, TITLE, section + "\n")
+    write_section(output, TITLE, results_section(TITLE, results, caption, notes))
     print(f"Markdown section written to {output}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.galera", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5, help="timed pairs per workload")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed pairs first")
-    parser.add_argument("--quick", action="store_true", help="2 pairs, no warm-up: a smoke run")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown file")
-    args = parser.parse_args(argv)
-    repeat, warmup = (2, 0) if args.quick else (max(1, args.repeat), max(0, args.warmup))
-    return asyncio.run(run(repeat, warmup, args.output))
+    return bench_main(
+        argv, "python -m bench.galera", __doc__, run, defaults=(5, 1), quick=(2, 0), output=RESULTS
+    )
 
 
 if __name__ == "__main__":

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import gc
+import os
+import platform
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 TARGET = 0.9  # Jadugar's throughput as a fraction of the raw driver's
@@ -193,3 +198,44 @@ def print_table(results: list[Result], title: str) -> None:
         style = {"PASS": "green", "FAIL": "red"}.get(verdict, "default")
         table.add_row(*head, f"[{style}]{verdict}[/{style}]", cpu)
     Console(width=None if sys.stdout.isatty() else 180).print(table)
+
+
+def run_title(what: str, repeat: int, seconds: float) -> str:
+    """``<what>: median of 5 interleaved runs (...), Python 3.11.2, 2 CPUs, 40 s``."""
+    return (
+        f"{what}: median of {repeat} interleaved runs ({3 * repeat} for runs under "
+        f"{SHORT_RUN * 1000:g} ms), Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{seconds:.0f} s"
+    )
+
+
+def results_section(
+    heading: str, results: list[Result], caption: str, notes: Sequence[str] = ()
+) -> str:
+    """A ``## heading`` section of results.md: the table, its caption, then the notes."""
+    lines = [f"## {heading}", "", markdown(results, []).rstrip("\n"), "", caption]
+    return "\n".join([*lines, *([""] if notes else []), *notes]) + "\n"
+
+
+def bench_main(
+    argv: list[str] | None,
+    prog: str,
+    description: str | None,
+    run: Callable[[int, int, Path], Coroutine[Any, Any, int]],
+    *,
+    defaults: tuple[int, int],
+    quick: tuple[int, int],
+    output: Path,
+) -> int:
+    """The command line of a one-section benchmark: ``--repeat``, ``--warmup``, ``--quick``
+    (a smoke run of ``quick`` pairs and warm-ups), ``--output``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--repeat", type=int, default=defaults[0], help="timed pairs per workload")
+    parser.add_argument("--warmup", type=int, default=defaults[1], help="untimed pairs first")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{quick[0]} pairs, {quick[1]} warm-up: a smoke run"
+    )
+    parser.add_argument("--output", type=Path, default=output, help="Markdown file")
+    args = parser.parse_args(argv)
+    repeat, warmup = quick if args.quick else (max(1, args.repeat), max(0, args.warmup))
+    return asyncio.run(run(repeat, warmup, args.output))

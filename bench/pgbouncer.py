@@ -17,10 +17,7 @@ The ``## PgBouncer`` section of ``bench/results.md`` is replaced; the rest is ke
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
-import platform
 import sys
 import time
 from collections.abc import Iterator
@@ -34,7 +31,15 @@ from jadugar import DatabaseManager, DatabaseOptions, PoolOptions
 
 from .data import CONCURRENT_TASKS, LOOKUPS, POOL_SIZE, lookup_ids
 from .generation import write_section
-from .harness import HEADERS, SHORT_RUN, Result, Workload, measure, print_table, rows
+from .harness import (
+    Result,
+    Workload,
+    bench_main,
+    measure,
+    print_table,
+    results_section,
+    run_title,
+)
 from .jadugar_side import JadugarSide
 from .raw_postgres import RawPostgres, _no_reset
 
@@ -130,43 +135,29 @@ async def run(repeat: int, warmup: int, output: Path) -> int:
         finally:
             await raw.close()
     elapsed = time.perf_counter() - started
-    title = (
-        f"Through PgBouncer: median of {repeat} interleaved runs ({3 * repeat} for runs under "
-        f"{SHORT_RUN * 1000:g} ms), Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{elapsed:.0f} s"
-    )
+    title = run_title("Through PgBouncer", repeat, elapsed)
     print_table(results, title)
-    table = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if i >= 3 else "---" for i in range(len(HEADERS))) + "|",
-        *("| " + " | ".join(cells) + " |" for cells in rows(results)),
-    ]
-    section = "\n".join(
-        [
-            f"## {TITLE}",
-            "",
-            *table,
-            "",
-            f"{title}; `python -m bench.pgbouncer`, {time.strftime('%Y-%m-%d')}. {server}, "
-            f"asyncpg {version('asyncpg')}, {where}. Both sides without prepared statements "
-            "(statement_cache_size=0 / statement_cache=false); ratio: Jadugar's throughput "
-            "over raw asyncpg's through the same bouncer.",
-        ]
+    caption = (
+        f"{title}; `python -m bench.pgbouncer`, {time.strftime('%Y-%m-%d')}. {server}, "
+        f"asyncpg {version('asyncpg')}, {where}. Both sides without prepared statements "
+        "(statement_cache_size=0 / statement_cache=false); ratio: Jadugar's throughput "
+        "over raw asyncpg's through the same bouncer."
     )
-    write_section(output, TITLE, section + "\n")
+    write_section(output, TITLE, results_section(TITLE, results, caption))
     print(f"Markdown section written to {output}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.pgbouncer", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=15, help="timed pairs per workload")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed pairs first")
-    parser.add_argument("--quick", action="store_true", help="3 pairs, 1 warm-up: a smoke run")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown file")
-    args = parser.parse_args(argv)
-    repeat, warmup = (3, 1) if args.quick else (max(1, args.repeat), max(0, args.warmup))
-    return asyncio.run(run(repeat, warmup, args.output))
+    return bench_main(
+        argv,
+        "python -m bench.pgbouncer",
+        __doc__,
+        run,
+        defaults=(15, 2),
+        quick=(3, 1),
+        output=RESULTS,
+    )
 
 
 if __name__ == "__main__":

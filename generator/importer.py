@@ -62,7 +62,8 @@ from .schema.dump import dump
 from .schema.model import Location, RawEntry, RawModel, Schema
 from .schema.names import is_field_name, is_model_name, is_reserved, snake_case
 from .schema.normalize import normalize
-from .schema.validate import _default_problem, validate
+from .schema.option_shapes import default_problem
+from .schema.validate import validate
 from .schema_json import MODELINE_TEXT
 
 SUFFIXES = (".json", ".yaml", ".yml")
@@ -352,7 +353,7 @@ class _Converter:
             options["nullable"] = True
         if default is PydanticUndefined or (default is None and nullable):
             return options  # a nullable field is optional already
-        wrong = _default_problem(f"field {model}.{name}", str(options["type"]), default, options)
+        wrong = default_problem(f"field {model}.{name}", str(options["type"]), default, options)
         if wrong:
             self.warn(f"{wrong}; the default is left out")
         else:

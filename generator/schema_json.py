@@ -5,7 +5,7 @@ gets completion, hover text and errors in any editor running the YAML language s
 Code's YAML extension among them). ``jadugar schema-json`` writes the file.
 
 The JSON Schema is derived, each time it is asked for, from the format's own definition in
-``schema/validate.py``: the option names come from the key lists the validator checks
+``schema/option_shapes.py``: the option names come from the key lists the validator checks
 (``MODEL_KEYS``, ``FIELD_KEYS``, ``INDEX_KEYS``, ``RELATION_KEYS``, ``REFERENCE_KEYS``), the
 value of an option from its entry in the validator's table of value shapes, the types,
 relation kinds and foreign key actions from the IR's ``Literal`` types, the options that only
@@ -32,7 +32,7 @@ from typing import Any
 from jadugar.errors import ConfigurationError
 
 from .schema import names
-from .schema import validate as rules
+from .schema import option_shapes as rules
 from .schema.model import FIELD_TYPES, RELATION_KINDS, ModelSpec
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -177,15 +177,15 @@ def _names() -> Fragment:
     return {"type": "array", "items": {"type": "string"}, "minItems": 1}
 
 
-# Value shapes of the validator's table (validate._SHAPES) that are shared tuples.
+# Value shapes of the validator's table (option_shapes.SHAPES) that are shared tuples.
 _SHARED: list[tuple[object, Callable[[], Fragment]]] = [
-    (rules._BOOL, lambda: {"type": "boolean"}),
-    (rules._NAME, lambda: dict(NAME)),
-    (rules._ACTION, lambda: dict(ACTIONS)),
-    (rules._POSITIVE, lambda: {"type": "integer", "minimum": 1}),
+    (rules.BOOL_SHAPE, lambda: {"type": "boolean"}),
+    (rules.NAME_SHAPE, lambda: dict(NAME)),
+    (rules.ACTION_SHAPE, lambda: dict(ACTIONS)),
+    (rules.POSITIVE_SHAPE, lambda: {"type": "integer", "minimum": 1}),
 ]
 _TEXT = {"type": "string", "pattern": "\\S"}  # not blank (validate: v.strip())
-# The others, by option name (their checks are lambdas of their own in validate._SHAPES).
+# The others, by option name (their checks are lambdas of their own in option_shapes.SHAPES).
 _OWN: dict[str, Callable[[], Fragment]] = {
     "engine": lambda: {"enum": _engines()},
     "default": lambda: {},  # narrowed by the field's type below
@@ -226,7 +226,7 @@ _OWN: dict[str, Callable[[], Fragment]] = {
         lambda: {"anyOf": [dict(NAME), {"type": "array", "items": NAME, "minItems": 1}]},
     ),
 }
-# Options whose value depends on the scope (validate.SCOPE_SHAPES and the references of a
+# Options whose value depends on the scope (option_shapes.SCOPE_SHAPES and the references of a
 # foreign_keys entry).
 _SCOPED: dict[tuple[str, str], Callable[[], Fragment]] = {
     ("model", "primary_key"): lambda: _names(),
@@ -273,13 +273,13 @@ def _value(scope: str, key: str) -> Fragment | None:
         return _SCOPED[scope, key]()
     if key in _OWN:
         return _OWN[key]()
-    shape = rules._SHAPES.get(key)
+    shape = rules.SHAPES.get(key)
     return next((make() for known, make in _SHARED if known is shape), None)
 
 
 def _option(scope: str, key: str) -> Fragment:
     """The JSON Schema of option ``key`` of a ``scope`` (model, field, index, ...)."""
-    shape = rules.SCOPE_SHAPES.get(scope, {}).get(key) or rules._SHAPES.get(key)
+    shape = rules.SCOPE_SHAPES.get(scope, {}).get(key) or rules.SHAPES.get(key)
     wanted = shape[1] if shape else ""
     described = DESCRIPTIONS.get(scope, {}).get(key)
     text = described or (f"Must be {wanted}." if wanted else "")
@@ -321,7 +321,7 @@ def _type_is(types: Iterable[str]) -> Fragment:
 
 
 def _default_of(kind: str) -> Fragment:
-    """What a literal default of type ``kind`` can be (validate._default_problem)."""
+    """What a literal default of type ``kind`` can be (option_shapes.default_problem)."""
     if kind in rules.NO_LITERAL_TYPES:
         return {"type": "null"}
     if kind in rules.INTEGER_TYPES:
@@ -362,7 +362,7 @@ def _field_rules(keys: Iterable[str]) -> list[Fragment]:
     )
     if "primary_key" in keys:
         found.append(_when(_set("primary_key"), {"properties": {"nullable": {"const": False}}}))
-    if "server_default" in keys:  # validate.SERVER_DEFAULT_TYPES
+    if "server_default" in keys:  # option_shapes.SERVER_DEFAULT_TYPES
         for word, types in rules.SERVER_DEFAULT_TYPES.items():
             found.append(_when(_set("server_default", word), _type_is(types)))
     if {"encrypted", "searchable"} <= keys:
@@ -376,7 +376,7 @@ def _field_rules(keys: Iterable[str]) -> list[Fragment]:
 
 
 def _relation_rules() -> list[Fragment]:
-    """The options that only some relation kinds take (validate.KIND_KEYS)."""
+    """The options that only some relation kinds take (option_shapes.KIND_KEYS)."""
     everywhere = set.intersection(*(set(keys) for keys in rules.KIND_KEYS.values()))
     optional = sorted(set().union(*rules.KIND_KEYS.values()) - everywhere)
     found: list[Fragment] = []

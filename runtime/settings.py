@@ -50,6 +50,9 @@ def load_settings(
     url = env.get("JADUGAR_DATABASE_URL") or env.get("DATABASE_URL")
     if url:
         values["database_url"] = url
+    folder_from_env = env.get("JADUGAR_MIGRATIONS_DIRECTORY")
+    if folder_from_env:
+        values["migrations"] = folder_from_env
     values.update({k: v for k, v in flags.items() if v is not None})
     try:
         return ProjectSettings(**values)

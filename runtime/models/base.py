@@ -7,7 +7,6 @@ them. Rows read from the database are trusted: they are hydrated without re-vali
 
 from __future__ import annotations
 
-import datetime
 import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
@@ -22,20 +21,16 @@ from ..errors import (
     NotFoundError,
     RelationNotLoadedError,
     UnsupportedOperation,
-    ValidationError,
 )
-from ..gc_pause import PAUSE_FROM, collector_paused
-from ..query.expressions import Column
-from ..query.row_chunks import ColumnKind, RowChunks
+from ..gc_pause import PAUSE_FROM
 from ..read_only import ensure_writable
-from . import events, registry, rows, scopes
+from . import events, inserts, registry, scopes
 from .decode import DECODERS, Decoder, decoders_for
 from .encode import Encoder, encode_values, encoders_for
 from .events import ModelEvent
-from .meta import ModelMeta
+from .meta import ModelMeta, timestamp_now
 from .methods import KeyedDelete
 from .relations import load_relations
-from .validation import validated
 from .validation import validation_error as _validation_error
 
 if TYPE_CHECKING:
@@ -361,86 +356,7 @@ class Model(BaseModel):
 
     @classmethod
     async def _create_many(cls, values: Sequence[Mapping[str, Any]]) -> int:
-        """Validate every row in one call, fill defaults and timestamps, insert them with
-        one bulk statement (COPY on PostgreSQL); no events, no models built."""
-        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
-            raise TypeError("create_many() takes a list of rows")
-        if not values:
-            return 0
-        cls._check_writable("create_many")
-        if scopes.of(cls):
-            values = [scopes.fill(cls, row) for row in values]
-        plan = rows.create_plan(cls, cls._left_to_server(values))
-        columns = plan.columns
-        kinds = plan.kinds
-        tail: tuple[Any, ...] = ()
-        if cls.__jadugar__.timestamps:
-            stamp = _now()
-            tail = (stamp, stamp)
-            columns = (*columns, "created_at", "updated_at")
-            kinds = (*kinds, *_STAMP_KINDS)
-        checked = RowChunks(len(values), _checker(cls, plan, values), kinds, tail)
-        if cls._cipher is not None:
-            from ..encryption.writes import create_many_sealed
-
-            await create_many_sealed(cls, columns, checked.rows())
-        elif cls._document_store():
-            columns, data = await cls._documents(columns, checked.rows())
-            await cls._unscoped_table().insert_many(data, columns=columns)
-        else:  # checked as the insert goes: PostgreSQL's COPY streams the rows
-            if cls._to_columns:
-                columns = tuple(cls._column(name) for name in columns)
-            await cls._unscoped_table()._insert_rows(columns, checked)
-        return len(values)
-
-    @classmethod
-    def _left_to_server(cls, values: Sequence[Mapping[str, Any]]) -> frozenset[str]:
-        """The fields with a server default that no row of ``create_many`` gives: left out
-        of the insert, so the database fills them. Given in some rows only: refused."""
-        if not cls._server_filled:
-            return frozenset()
-        left: set[str] = set()
-        for name in cls._server_filled:
-            given = sum(
-                1 for row in values if isinstance(row, Mapping) and row.get(name) is not None
-            )
-            if given == 0:
-                left.add(name)
-            elif given != len(values):
-                raise ValidationError(
-                    f"invalid {cls.__name__}: {name} has a server default, so create_many() "
-                    f"takes it in every row or in none ({given} of {len(values)} rows give it)",
-                    errors=[
-                        {"field": name, "message": "given in some rows only", "type": "missing"}
-                    ],
-                )
-        return frozenset(left)
-
-    @classmethod
-    async def _documents(
-        cls, columns: tuple[str, ...], data: list[tuple[Any, ...]]
-    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-        """``create_many`` rows for a document store: values encoded, and numbered from
-        the counter when the key is auto-increment (one reservation for all rows)."""
-        encoders = [cls._encoders.get(name) for name in columns]
-        if any(encoders):
-            data = [
-                tuple(
-                    v if enc is None or v is None else enc(v)
-                    for enc, v in zip(encoders, row, strict=True)
-                )
-                for row in data
-            ]
-        if cls.__jadugar__.soft_deletes:  # every field in every document
-            columns = (*columns, "deleted_at")
-            data = [(*row, None) for row in data]
-        key = cls._auto_key()
-        if key is not None:
-            last = await cls._reserve_keys(len(data))
-            first = last - len(data) + 1
-            data = [(first + i, *row) for i, row in enumerate(data)]
-            columns = (key, *columns)
-        return columns, data
+        return await inserts.create_many(cls, values)
 
     @classmethod
     async def _update(cls, key: object, values: Mapping[str, Any]) -> Self:
@@ -489,7 +405,7 @@ class Model(BaseModel):
         if not changed:
             return
         if meta.timestamps:
-            changed["updated_at"] = _now()
+            changed["updated_at"] = timestamp_now()
             object.__setattr__(self, "updated_at", changed["updated_at"])
         cls = type(self)
         values = cls._stored(changed)
@@ -518,7 +434,7 @@ class Model(BaseModel):
             await self._force_delete()
             return
         await self._fire("deleting")
-        stamp = _now()
+        stamp = timestamp_now()
         await self._keyed().update({"deleted_at": stamp})
         object.__setattr__(self, "deleted_at", stamp)
         await self._fire("deleted")
@@ -540,68 +456,16 @@ class Model(BaseModel):
         await self._fire("restoring")
         values: dict[str, Any] = {"deleted_at": None}
         if meta.timestamps:
-            values["updated_at"] = _now()
+            values["updated_at"] = timestamp_now()
         await self._keyed().update(values)
         for name, value in values.items():
             object.__setattr__(self, name, value)
         await self._fire("restored")
 
     async def _insert(self) -> None:
-        meta = self.__jadugar__
-        if meta.timestamps:
-            stamp = _now()
-            object.__setattr__(self, "created_at", stamp)
-            object.__setattr__(self, "updated_at", stamp)
-        cls = type(self)
-        auto_key = cls._auto_key()
-        if auto_key is not None and getattr(self, auto_key) is None:
-            object.__setattr__(self, auto_key, await cls._reserve_keys(1))
-        data = {
-            c.name: getattr(self, c.name)
-            for c in meta.columns
-            if not ((c.auto_increment or c.server_default) and getattr(self, c.name) is None)
-            and c.managed != "deleted_at"
-        }
-        if meta.soft_deletes and cls._document_store():
-            data["deleted_at"] = None  # a document has every field, so rows read back do
-        filled = scopes.fill(cls, data)
-        if filled is not data:  # columns a scope names, left out: set from the scope
-            for name, value in filled.items():
-                if data.get(name) is None and name in type(self).model_fields:
-                    setattr(self, name, value)
-            data = dict(filled)
-        if cls._cipher is not None:
-            from ..encryption.writes import insert_sealed
-
-            result = await insert_sealed(cls, data)
-        else:
-            result = await self._unscoped_table().insert(cls._stored(data))
-        primary = meta.primary_key
-        if isinstance(primary, str) and getattr(self, primary) is None:
-            object.__setattr__(self, primary, result.id)
-        left = [n for n in cls._server_filled if getattr(self, n) is None]
-        if left:
-            await self._read_server_defaults(left)
+        await inserts.insert(self)
         self._private()["_persisted"] = True
         self.model_fields_set.clear()
-
-    async def _read_server_defaults(self, names: list[str]) -> None:
-        """The values the database gave the fields left to their server defaults (one
-        SELECT by the key, on the primary)."""
-        cls = type(self)
-        columns = [Column[Any](cls._column(n)) for n in names]  # a name is never read as SQL
-        query = cls._unscoped_table().select(*columns).where(cls._stored(self._key_dict()))
-        row = await query.options(use_replica=False).first()
-        if row is None:
-            return
-        for column, name in cls._to_fields:
-            if column in row:
-                row[name] = row.pop(column)
-        decoders = dict(cls._decoders)
-        for name in names:
-            decode = decoders.get(name)
-            value = row.get(name)
-            object.__setattr__(self, name, value if decode is None else decode(value))
 
     def _private(self) -> dict[str, Any]:
         private = self.__pydantic_private__
@@ -657,30 +521,3 @@ def _keyed_query(query: Q, column: str, value: object) -> Q:
             return query._copy(query._builder.where_in(column, []))
         return query._copy(query._builder.where_raw("1 = 0"))
     return query._filter({column: value})
-
-
-_STAMP_KINDS = (ColumnKind(datetime.datetime, False),) * 2  # created_at, updated_at
-
-
-def _checker(
-    model: type[Model], plan: rows.RowPlan, values: Sequence[Mapping[str, Any]]
-) -> Callable[[int, int], list[tuple[Any, ...]]]:
-    """``create_many``'s rows start:stop checked, as value tuples. A bad row in a chunk
-    has every row checked, so the error names each bad row by its own index."""
-
-    def check(start: int, stop: int) -> list[tuple[Any, ...]]:
-        whole = start == 0 and stop == len(values)
-        part = values if whole else values[start:stop]
-        with collector_paused(stop - start):
-            try:
-                return validated(model, plan, part)
-            except ValidationError:
-                if not whole:
-                    validated(model, plan, values)
-                raise
-
-    return check
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -94,3 +95,8 @@ def auto(**constraints: Any) -> Any:
     """A field the database or the runtime fills in on insert (an auto-increment key, a
     timestamp): typed as its column type, ``None`` until the row is saved."""
     return Field(default=None, **constraints)
+
+
+def timestamp_now() -> datetime.datetime:
+    """The value the managed timestamp columns take: now, in UTC, to the second."""
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)

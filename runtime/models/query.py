@@ -18,8 +18,9 @@ from ..query.builder import TableQueryBuilder
 from ..query.expressions import Column, Condition
 from ..replicas.consistency import Consistency
 from . import rows, scopes
-from .base import Model, _now
+from .base import Model
 from .encode import encode_node
+from .meta import timestamp_now
 from .relations import load_counts, load_relations
 from .validation import validation_error as _validation_error
 from .where import where_form
@@ -241,7 +242,7 @@ class ModelQuery(Generic[M, C, R]):
         enabled; ``force_delete()`` purges); returns the row count."""
         meta = self._model.__jadugar__
         if meta.soft_deletes:
-            query = self._scoped().where_null("deleted_at").update({"deleted_at": _now()})
+            query = self._scoped().where_null("deleted_at").update({"deleted_at": timestamp_now()})
             result = await query.all_rows()
         else:
             result = await self._scoped().delete().all_rows()
@@ -266,7 +267,7 @@ class ModelQuery(Generic[M, C, R]):
                 f"{meta.name}.update(key, ...) or obj.save()"
             )
         if meta.timestamps:
-            checked["updated_at"] = _now()
+            checked["updated_at"] = timestamp_now()
         result = await self._scoped().update(self._model._stored(checked)).all_rows()
         count: int = result.row_count
         return count
@@ -284,7 +285,7 @@ class ModelQuery(Generic[M, C, R]):
         meta = self._needs_soft_deletes("restore")
         values: dict[str, Any] = {"deleted_at": None}
         if meta.timestamps:
-            values["updated_at"] = _now()
+            values["updated_at"] = timestamp_now()
         query = self._filtered().where_not_null("deleted_at").update(values)
         result = await query.all_rows()
         count: int = result.row_count

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from jadugar.cli import app
 from jadugar.errors import SchemaError
 from jadugar_generator.importer import import_schema
-from jadugar_generator.schema import validate as rules
+from jadugar_generator.schema import option_shapes as rules
 from jadugar_generator.schema.dump import dump
 from jadugar_generator.schema.loader import load_files, load_schema
 from jadugar_generator.schema.model import FIELD_TYPES
@@ -352,7 +352,7 @@ def test_option_values_agree_with_the_validator(scope: str, key: str) -> None:
         if checker.is_valid(value)
         != (
             (
-                problem := rules._option_problem(
+                problem := rules.option_problem(
                     key, value, SCOPES[scope], "x", rules.SCOPE_SHAPES.get(scope)
                 )
             )
@@ -383,5 +383,5 @@ def test_defaults_agree_with_the_validator(validator: Any, kind: str) -> None:
             }
         }
         accepted = errors(validator, document) == []
-        problem = rules._default_problem("x", kind, value, options)
+        problem = rules.default_problem("x", kind, value, options)
         assert accepted == (problem is None), (kind, value, problem)

@@ -28,7 +28,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,12 +35,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_servers import ServerUnavailable, log_tail, port_free, run, skip_unavailable
+from .local_servers import (
+    MARIADB_CLIENT,
+    ServerUnavailable,
+    free_ports,
+    log_tail,
+    mariadb_sql,
+    run,
+    skip_unavailable,
+)
 
 MARIADBD = Path(os.environ.get("JADUGAR_TEST_MARIADBD", "/usr/sbin/mariadbd"))
 GALERA = Path(os.environ.get("JADUGAR_TEST_GALERA", "/usr/lib/galera/libgalera_smm.so"))
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
-CLIENT = shutil.which("mariadb") or "/usr/bin/mariadb"
 PREFERRED_PORTS = (3311, 3312, 3313)
 RUN_AS = "mysql" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
 CLUSTER_NAME = "jadugar_test"
@@ -56,29 +62,6 @@ PROVIDER_OPTIONS = (
     "evs.suspect_timeout=PT2S;evs.inactive_timeout=PT3S;evs.install_timeout=PT3S;"
     "pc.wait_prim_timeout=PT10S"
 )
-
-
-def _sql(port: int, sql: str) -> str:
-    cmd = [CLIENT, "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-N", "-B", "-e", sql]
-    return run(cmd, f"mariadb -P {port}", as_postgres=False).strip()
-
-
-def _free_ports(count: int, preferred: tuple[int, ...] = ()) -> list[int]:
-    """``count`` distinct free loopback ports: the preferred ones when they are all free."""
-    if len(preferred) == count and all(port_free(p) for p in preferred):
-        return list(preferred)
-    ports: list[int] = []
-    sockets = []
-    try:
-        while len(ports) < count:
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-            ports.append(int(sock.getsockname()[1]))
-    finally:
-        for sock in sockets:
-            sock.close()
-    return ports
 
 
 @dataclass
@@ -153,7 +136,7 @@ class GaleraNode:
 
     def status(self) -> dict[str, str]:
         """The node's wsrep status variables (``wsrep_cluster_size``, …)."""
-        text = _sql(self.port, "SHOW GLOBAL STATUS LIKE 'wsrep%'")
+        text = mariadb_sql(self.port, "SHOW GLOBAL STATUS LIKE 'wsrep%'", attempts=1)
         pairs = (line.split("\t", 1) for line in text.splitlines() if "\t" in line)
         return {key.lower(): value for key, value in pairs}
 
@@ -230,7 +213,7 @@ class GaleraCluster:
 
     def sql(self, index: int, sql: str) -> str:
         """One statement on node ``index`` through the ``mariadb`` client."""
-        return _sql(self.node(index).port, sql)
+        return mariadb_sql(self.node(index).port, sql)
 
     def kill(self, index: int) -> None:
         """SIGKILL node ``index``; returns once the others see a cluster without it."""
@@ -270,7 +253,7 @@ class GaleraCluster:
 
 def require_galera() -> None:
     """``ServerUnavailable`` naming what is missing to run a Galera cluster here."""
-    for binary in (GALERA, MARIADBD, Path(INSTALL_DB), Path(CLIENT)):
+    for binary in (GALERA, MARIADBD, Path(INSTALL_DB), Path(MARIADB_CLIENT)):
         if not binary.is_file():
             hint = " (set JADUGAR_TEST_GALERA)" if binary == GALERA else ""
             raise ServerUnavailable(f"{binary} not found{hint}")
@@ -287,10 +270,10 @@ def start_galera_cluster() -> GaleraCluster:
     require_galera()
     started = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="jadugar-galera-"))
-    client_ports = _free_ports(3, PREFERRED_PORTS)
-    others = [p for p in _free_ports(12) if p not in client_ports]
+    client_ports = free_ports(3, PREFERRED_PORTS)
+    others = [p for p in free_ports(12) if p not in client_ports]
     if len(others) < 9:
-        others = [p for p in _free_ports(20) if p not in client_ports]
+        others = [p for p in free_ports(20) if p not in client_ports]
     nodes = [
         GaleraNode(
             i + 1,
@@ -328,7 +311,7 @@ def start_galera_cluster() -> GaleraCluster:
         )
         first.start(bootstrap=True)
         first.wait_synced(1)
-        _sql(first.port, "CREATE DATABASE IF NOT EXISTS test")
+        mariadb_sql(first.port, "CREATE DATABASE IF NOT EXISTS test")
         for node in nodes[1:]:  # one SST at a time: rsync SST blocks its donor
             node.start()
             node.wait_synced(node.index)

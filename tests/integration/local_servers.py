@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,6 +18,8 @@ import pytest
 
 PG_BIN = Path(os.environ.get("JADUGAR_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 TIMEOUT = 60  # seconds for any one setup command
+MARIADB_CLIENT = shutil.which("mariadb") or "/usr/bin/mariadb"
+_LOST = ("ERROR 2013", "ERROR 2002", "ERROR 2003")  # the connection, not the statement
 
 
 class ServerUnavailable(Exception):
@@ -66,6 +69,39 @@ def pick_port(preferred: int, taken: int = 0) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int, preferred: tuple[int, ...] = ()) -> list[int]:
+    """``count`` distinct free loopback ports: the preferred ones when they are all free."""
+    if len(preferred) == count and all(port_free(p) for p in preferred):
+        return list(preferred)
+    ports: list[int] = []
+    sockets = []
+    try:
+        while len(ports) < count:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+            ports.append(int(sock.getsockname()[1]))
+    finally:
+        for sock in sockets:
+            sock.close()
+    return ports
+
+
+def mariadb_sql(port: int, sql: str, attempts: int = 5) -> str:
+    """One statement through the ``mariadb`` client; a connection lost while the server is
+    busy starting (seen under load) is tried again, up to ``attempts`` times."""
+    cmd = [MARIADB_CLIENT, "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-N", "-B", "-e", sql]
+    for attempt in range(1, attempts + 1):
+        try:
+            return run(cmd, f"mariadb -P {port}", as_postgres=False).strip()
+        except ServerUnavailable as exc:
+            lost = any(code in str(exc) for code in _LOST)
+            if attempt == attempts or not lost:
+                raise
+        time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def log_tail(log: Path) -> str:

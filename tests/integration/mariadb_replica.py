@@ -24,30 +24,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_servers import ServerUnavailable, log_tail, pick_port, run, skip_unavailable
+from .local_servers import (
+    MARIADB_CLIENT,
+    ServerUnavailable,
+    log_tail,
+    mariadb_sql,
+    pick_port,
+    run,
+    skip_unavailable,
+)
 
 MARIADBD = Path(os.environ.get("JADUGAR_TEST_MARIADBD", "/usr/sbin/mariadbd"))
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
-CLIENT = shutil.which("mariadb") or "/usr/bin/mariadb"
 PRIMARY_PORT, REPLICA_PORT = 3308, 3307
-
-
-_LOST = ("ERROR 2013", "ERROR 2002", "ERROR 2003")  # the connection, not the statement
-
-
-def _sql(port: int, sql: str, attempts: int = 5) -> str:
-    """One statement through the client; a connection lost while the server is busy
-    starting (seen under load) is tried again."""
-    cmd = [CLIENT, "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-N", "-B", "-e", sql]
-    for attempt in range(1, attempts + 1):
-        try:
-            return run(cmd, f"mariadb -P {port}", as_postgres=False).strip()
-        except ServerUnavailable as exc:
-            lost = any(code in str(exc) for code in _LOST)
-            if attempt == attempts or not lost:
-                raise
-        time.sleep(0.5 * attempt)
-    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -83,7 +72,7 @@ class _Server:
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(ServerUnavailable):
-                _sql(self.port, "SELECT 1", attempts=1)
+                mariadb_sql(self.port, "SELECT 1", attempts=1)
                 return
             if self.process.poll() is not None or time.monotonic() > deadline:
                 tail = log_tail(self.folder / "error.log")
@@ -129,7 +118,7 @@ class MariaDBReplica:
         """``MASTER_DELAY`` (whole seconds, rounded up): apply events only this long after
         they were written on the primary."""
         delay = int(-(-seconds // 1))
-        _sql(self.port, f"STOP SLAVE; CHANGE MASTER TO MASTER_DELAY={delay}; START SLAVE")
+        mariadb_sql(self.port, f"STOP SLAVE; CHANGE MASTER TO MASTER_DELAY={delay}; START SLAVE")
 
     def stop(self) -> None:
         self.replica.stop(kill=True)
@@ -144,7 +133,7 @@ class MariaDBReplica:
 
 
 def start_mariadb_replica() -> MariaDBReplica:
-    for binary in (str(MARIADBD), INSTALL_DB, CLIENT):
+    for binary in (str(MARIADBD), INSTALL_DB, MARIADB_CLIENT):
         if not Path(binary).is_file():
             raise ServerUnavailable(f"{binary} not found")
     root = Path(tempfile.mkdtemp(prefix="jadugar-mariadb-"))
@@ -177,17 +166,17 @@ def start_mariadb_replica() -> MariaDBReplica:
         shutil.copytree(primary.folder / "data", replica.folder / "data", symlinks=True)
         primary.start()
         replica.start()
-        _sql(primary.port, "CREATE DATABASE test")
-        _sql(
+        mariadb_sql(primary.port, "CREATE DATABASE test")
+        mariadb_sql(
             replica.port,
             f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port},"
             " MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos,"
             " MASTER_CONNECT_RETRY=1; START SLAVE",
         )
         deadline = time.monotonic() + 15
-        while _sql(replica.port, "SHOW DATABASES LIKE 'test'") != "test":
+        while mariadb_sql(replica.port, "SHOW DATABASES LIKE 'test'") != "test":
             if time.monotonic() > deadline:
-                status = _sql(replica.port, "SHOW SLAVE STATUS")
+                status = mariadb_sql(replica.port, "SHOW SLAVE STATUS")
                 raise ServerUnavailable(f"the replica does not replicate: {status[-1500:]}")
             time.sleep(0.1)
         return cluster

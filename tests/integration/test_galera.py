@@ -47,6 +47,7 @@ from jadugar.migrations.runner import MigrationManager
 
 from . import galera_cluster as galera_module
 from .galera_cluster import GaleraCluster, session_galera_cluster
+from .local_servers import free_ports
 from .test_migrations import migration
 
 ACCOUNTS = 8  # few accounts: transfers on different nodes collide often
@@ -516,7 +517,7 @@ def test_bad_cluster_urls_name_the_part() -> None:
 
 
 async def test_every_host_down_is_one_error_naming_each(galera_cluster: GaleraCluster) -> None:
-    dead = galera_module._free_ports(2)
+    dead = free_ports(2)
     url = f"mysql://root@127.0.0.1:{dead[0]},127.0.0.1:{dead[1]}/test"
     db = DatabaseManager(url=url, connect_timeout=1.0, retry_options={"attempts": 1})
     await db.connect()

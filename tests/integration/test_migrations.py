@@ -12,6 +12,7 @@ import textwrap
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -260,3 +261,34 @@ async def test_create_writes_the_next_numbered_file(project: Project) -> None:
     assert "class AddPosts(Migration)" in second.read_text()
     await manager.migrate()  # empty migrations apply cleanly
     assert [s.state for s in await manager.get_status()] == ["applied", "applied"]
+
+
+async def test_migrate_and_rollback_emit_one_event_per_migration(project: Project) -> None:
+    up, down = project.create_table("users")
+    project.write("0001_users", [up], [down])
+    up2, down2 = project.create_table("posts")
+    project.write("0002_posts", [up2], [down2])
+    seen: list[tuple[str, str, int, int]] = []
+
+    def applied(payload: dict[str, Any]) -> None:
+        seen.append(("applied", payload["name"], payload["batch"], payload["statements"]))
+
+    def rolled_back(payload: dict[str, Any]) -> None:
+        seen.append(("rolledback", payload["name"], payload["batch"], payload["statements"]))
+
+    project.db.on("migration:applied", applied).on("migration:rolledback", rolled_back)
+    try:
+        manager = project.manager()
+        await manager.migrate(dry_run=True)
+        assert seen == []  # a dry run applies nothing, so it announces nothing
+        await manager.migrate()
+        assert seen == [("applied", "0001_users", 1, 1), ("applied", "0002_posts", 1, 1)]
+        await manager.rollback()
+        assert seen[2:] == [("rolledback", "0002_posts", 1, 1)]
+        bad, _ = project.create_table("bad")
+        project.write("0003_bad", [bad, f"INSERT INTO {project.prefix}_nope VALUES (1)"], [])
+        with pytest.raises(MigrationError):
+            await manager.migrate()
+        assert [name for _, name, _, _ in seen[3:]] == ["0002_posts"]  # not the failed one
+    finally:
+        project.db.off("migration:applied", applied).off("migration:rolledback", rolled_back)

@@ -9,6 +9,9 @@ of its own (``dialects.base.LockHost``, ``session_settings.SettingsHost``, ...).
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import grimp
 import pytest
 
@@ -118,6 +121,20 @@ def test_the_document_engine_plugs_in_through_the_dialect(runtime_graph: grimp.I
         if imported.startswith(mongo)
     )
     assert not naming, "\n".join(naming)
+
+
+MAX_MODULE_LINES = 600
+
+
+@pytest.mark.parametrize("package", ["jadugar", "jadugar_generator"])
+def test_every_module_is_under_600_lines(package: str) -> None:
+    root = Path(importlib.import_module(package).__file__ or "").resolve().parent
+    long = sorted(
+        f"{path.relative_to(root)}: {lines} lines"
+        for path in root.rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) >= MAX_MODULE_LINES
+    )
+    assert not long, f"modules of {package} over {MAX_MODULE_LINES - 1} lines:\n" + "\n".join(long)
 
 
 def _strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
