@@ -579,3 +579,46 @@ async def test_an_aware_datetime_into_a_timestamp_without_time_zone(
         'SELECT "Published At"::text AS t FROM "BlogPosts" WHERE "PostId" = 1'
     ).first()
     assert stored == {"t": "2024-06-01 10:00:00"}  # kept as naive UTC in the column
+
+
+@pytest.mark.engines("postgres")
+async def test_aware_datetimes_in_bulk_inserts_into_a_timestamp_without_time_zone(
+    pulled: Pulled, package_path: str
+) -> None:
+    """create_many (600 rows: COPY) and insert_many (3 rows: one multi-row INSERT) keep
+    the instant, as save() does, inside a transaction too (a refused COPY would abort
+    it); the first row leaves the column null, so its type alone says what to convert."""
+    code, out = await pulled.cli("pull")
+    assert code == 0, out
+    m = _models(pulled)
+    noon_in_paris = datetime.datetime(
+        2024, 6, 2, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
+    hour = datetime.timedelta(hours=1)
+    rows = [
+        {"author_id": 1, "title": f"Bulk {i:03}", "published_at": noon_in_paris + i * hour}
+        for i in range(600)
+    ]
+    rows[0]["published_at"] = None
+    async with pulled.db.transaction():
+        assert await m.BlogPost.create_many(rows) == 600
+        await pulled.db.query.table("BlogPosts").insert_many(
+            [
+                {"AuthorId": 2, "Title": f"Small {i}", "Published At": noon_in_paris + i * hour}
+                for i in range(3)
+            ]
+        )
+    stored = await pulled.db.query.raw(
+        'SELECT "Title" AS title, "Published At"::text AS t FROM "BlogPosts"'
+        " WHERE \"Title\" IN ('Bulk 000', 'Bulk 001', 'Bulk 599', 'Small 0', 'Small 2')"
+        ' ORDER BY "PostId"'
+    ).all()
+    assert stored == [
+        {"title": "Bulk 000", "t": None},
+        {"title": "Bulk 001", "t": "2024-06-02 11:00:00"},
+        {"title": "Bulk 599", "t": "2024-06-27 09:00:00"},
+        {"title": "Small 0", "t": "2024-06-02 10:00:00"},
+        {"title": "Small 2", "t": "2024-06-02 12:00:00"},
+    ]
+    found = await m.BlogPost.query().where({"title": "Bulk 001"}).first()
+    assert found is not None and found.published_at == noon_in_paris + hour

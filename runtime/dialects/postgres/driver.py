@@ -21,7 +21,6 @@ server connection that its other clients share.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
@@ -35,6 +34,7 @@ from ...query.row_chunks import RowChunks
 from ..base import ConnectParams, ExecResult, Row
 from .copy_text import chunk_encoder
 from .errors import connect_error, translate
+from .naive_utc import naive_for_timestamps, refused_aware, rows_naive_for_timestamps
 
 _PING_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 5.0
@@ -43,27 +43,6 @@ _RESYNC_TIMEOUT = 0.25  # a healthy server acknowledges a cancel in milliseconds
 T = TypeVar("T")
 
 _has_returning = re.compile(r"\bRETURNING\b", re.IGNORECASE).search
-_AWARE_INTO_NAIVE = re.compile(
-    r"^invalid input for query argument \$(\d+): .*offset-naive and offset-aware", re.S
-)
-
-
-def _naive_utc(exc: Exception, params: Sequence[Any]) -> list[Any] | None:
-    """``params`` again with the argument asyncpg refused as an aware datetime for a
-    ``timestamp without time zone`` parameter turned into the same instant as naive UTC
-    (models read such columns back as UTC), or None for any other error. asyncpg refuses
-    it while encoding, before anything is sent, so running the statement again is safe
-    (also inside a transaction)."""
-    found = isinstance(exc, asyncpg.DataError) and _AWARE_INTO_NAIVE.match(str(exc))
-    if not found:
-        return None
-    index = int(found.group(1)) - 1
-    value = params[index] if 0 <= index < len(params) else None
-    if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
-        return None
-    fixed = list(params)
-    fixed[index] = value.astimezone(datetime.UTC).replace(tzinfo=None)
-    return fixed
 
 
 def _json_encode(value: Any) -> bytes:
@@ -179,17 +158,19 @@ class PostgresConnection:
     ) -> T:
         """``operation()`` awaited, its errors translated (``sql`` and ``params``: what they
         name) and a cancellation or failure that closed the connection marking it broken.
-        With ``rerun`` (the operation on other parameters), an aware datetime refused for a
-        ``timestamp without time zone`` parameter is sent again as naive UTC."""
+        With ``rerun`` (the operation on other parameters), aware datetimes refused for
+        ``timestamp without time zone`` parameters are sent again as naive UTC, all of them
+        in one rerun (``naive_utc.py``)."""
         try:
             result = await operation()
         except asyncio.CancelledError:
             self._cancelled()
             raise
         except Exception as exc:
-            fixed = _naive_utc(exc, params) if rerun is not None and params else None
-            if fixed is not None and rerun is not None:
-                return await self._guarded(lambda: rerun(fixed), sql, fixed, rerun)
+            if rerun is not None and params and sql is not None and refused_aware(exc):
+                fixed = naive_for_timestamps(params, await self._parameter_types(sql))
+                if fixed is not None:
+                    return await self._guarded(lambda: rerun(fixed), sql, fixed)
             await self._fail(exc, sql, params)
         self._unsettled = False
         return result
@@ -245,13 +226,14 @@ class PostgresConnection:
         all have an exact text form in their columns stream in COPY's text format, a chunk
         checked while the server stores the one before (``copy_text``); other rows go in
         asyncpg's binary format (faster to encode when there is nothing to check)."""
+        targets = await self._column_types(table, columns)
         if isinstance(records, RowChunks):
-            targets = await self._column_types(table, columns)
             encode = chunk_encoder(records.kinds, records.tail, targets)
             if encode is not None:
                 chunks = map(encode, records.chunks())
                 return await self._copy_text(table, columns, chunks, timeout)
             records = records.rows()  # checked in full before the COPY starts
+        records = rows_naive_for_timestamps(records, targets)
         return await self._copy_binary(table, columns, records, timeout)
 
     async def _copy_binary(
@@ -274,6 +256,12 @@ class PostgresConnection:
             None,
         )
         return _status_count(status)
+
+    async def _parameter_types(self, sql: str) -> tuple[str, ...]:
+        """The server types of ``sql``'s parameters ($1, $2, ...), from its prepared
+        statement (asyncpg's cached one: the statement that just refused a value)."""
+        statement = await self._guarded(lambda: self._raw._prepare(sql, use_cache=True), sql, None)
+        return tuple(parameter.name for parameter in statement.get_parameters())
 
     async def _column_types(self, table: str, columns: Sequence[str]) -> tuple[str, ...]:
         """The server types of ``columns``, from the statement asyncpg's own COPY prepares
