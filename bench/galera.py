@@ -268,10 +268,14 @@ async def run(repeat: int, warmup: int, output: Path) -> int:
             server = (await _script(first, "SELECT VERSION()"))[0][0][0]
 
             async def reset() -> None:
+                # the node deleting waits until it has applied every write of the run
+                # (the last commits on the other nodes are applied here asynchronously)
                 await _script(
                     first,
+                    "SET SESSION wsrep_sync_wait = 7",
                     f"DELETE FROM {LEDGER_TABLE}",
                     f"UPDATE {ACCOUNTS_TABLE} SET balance = {OPENING}",
+                    "SET SESSION wsrep_sync_wait = 0",
                 )
                 for pool in raw.pools:  # each node applies the reset before the run writes
                     await _script(
