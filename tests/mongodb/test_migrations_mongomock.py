@@ -139,9 +139,18 @@ async def test_migrate_status_indexes_and_rollback(project: Project) -> None:
     project.write("0001_create_events", EVENTS)
     manager = project.manager()
     assert [s.state for s in await manager.get_status()] == ["pending"]
+    announced: list[tuple[str, str, int]] = []
+    for event in ("migration:applied", "migration:rolledback"):
+        project.db.on(
+            event,
+            lambda payload, event=event: announced.append(
+                (event, payload["name"], payload["statements"])
+            ),
+        )
 
     runs = await manager.migrate()
     assert [r.name for r in runs] == ["0001_create_events"]
+    assert announced == [("migration:applied", "0001_create_events", 3)]
     assert runs[0].statements == [
         "create_collection('events', validator=$jsonSchema)",
         "events.create_index([('tenant', 1), ('seq', -1)], name='tenant_seq', unique=True)",
@@ -169,6 +178,9 @@ async def test_migrate_status_indexes_and_rollback(project: Project) -> None:
     assert await manager.migrate() == []  # nothing pending
     back = await manager.rollback()
     assert [r.direction for r in back] == ["down"]
+    assert announced[1:] == [
+        ("migration:rolledback", "0001_create_events", len(back[0].statements))
+    ]
     assert not await project.schema.has_collection("events")
     assert await project.schema.indexes("events") == []
     assert [s.state for s in await manager.get_status()] == ["pending"]
