@@ -14,29 +14,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-FieldType = Literal[
-    "int",
-    "bigint",
-    "smallint",
-    "float",
-    "decimal",
-    "str",
-    "text",
-    "bool",
-    "date",
-    "time",
-    "datetime",
-    "uuid",
-    "json",
-    "bytes",
-    "enum",
-    # engine: mongodb only
-    "objectid",
-    "embedded",
-]
+from jadugar.introspection.model import Action, ColumnKind
+
+# A field's type: a column kind of the SQL engines (what ``jadugar pull`` reads back), or
+# one that only MongoDB models have.
+FieldType = Literal[ColumnKind, "objectid", "embedded"]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
-ForeignKeyAction = Literal["cascade", "restrict", "set_null", "set_default", "no_action"]
+ForeignKeyAction = Action  # in the schema files' words
 RelationKind = Literal["has_one", "has_many", "belongs_to", "belongs_to_many"]
 RELATION_KINDS: tuple[str, ...] = RelationKind.__args__  # type: ignore[attr-defined]
 
