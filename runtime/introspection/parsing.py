@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-from .model import LiteralValue, LiveDefault
+from .model import LiteralValue, LiveColumn, LiveDefault, Skipped
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
@@ -268,3 +268,12 @@ def _squeeze(text: str) -> str:
         else:
             out.append(token.lower())
     return " ".join(out)
+
+
+def unsupported_columns(table: str, columns: Sequence[LiveColumn]) -> list[Skipped]:
+    """The columns of ``table`` of a type no schema field has, each named with why."""
+    return [
+        Skipped("column", f"{table}.{c.name}", c.unsupported or "unsupported")
+        for c in columns
+        if c.kind is None
+    ]

@@ -36,6 +36,7 @@ from ...introspection.parsing import (
     only,
     tokens,
     unquote_string,
+    unsupported_columns,
 )
 from ...schema_compiler import shorten
 
@@ -203,10 +204,7 @@ def _table(
                 column.name, column.type, "json", column.nullable, column.default, notes=()
             )
         columns.append(column)
-        if column.kind is None:
-            skipped.append(
-                Skipped("column", f"{name}.{column.name}", column.unsupported or "unsupported")
-            )
+    skipped.extend(unsupported_columns(name, columns))
     foreign_keys: list[LiveForeignKey] = []
     parts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows["foreign_keys"]:

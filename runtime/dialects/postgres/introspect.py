@@ -23,7 +23,7 @@ from ...introspection.model import (
     LiveTable,
     Skipped,
 )
-from ...introspection.parsing import classify_default, in_list, only
+from ...introspection.parsing import classify_default, in_list, only, unsupported_columns
 from ...schema_compiler import shorten
 
 _RELATIONS = """SELECT c.oid::int8 AS oid, c.relname AS name, c.relkind::text AS kind,
@@ -267,11 +267,7 @@ def _table(
             continue
         keys = tuple(row["columns"][: row["key_count"]])
         indexes.append(LiveIndex(row["name"], keys, bool(row["unique"])))
-    for column in live_columns:
-        if column.kind is None:
-            skipped.append(
-                Skipped("column", f"{name}.{column.name}", column.unsupported or "unsupported")
-            )
+    skipped.extend(unsupported_columns(name, live_columns))
     return LiveTable(
         name,
         tuple(live_columns),

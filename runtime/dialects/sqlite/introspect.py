@@ -28,7 +28,12 @@ from ...introspection.model import (
     LiveTable,
     Skipped,
 )
-from ...introspection.parsing import classify_default, in_list, strip_parens
+from ...introspection.parsing import (
+    classify_default,
+    in_list,
+    strip_parens,
+    unsupported_columns,
+)
 from ...schema_compiler import shorten
 from . import sqltext as st
 
@@ -206,11 +211,7 @@ async def _table(fetch: Fetch, name: str, sql: str, skipped: list[Skipped]) -> L
             shown = text.unique_names.get(tuple(c.lower() for c in cols))
         indexes.append(LiveIndex(shown, cols, unique, constraint=origin == "u"))
     foreign_keys = await _foreign_keys(fetch, name, primary, text)
-    for column in columns:
-        if column.kind is None:
-            skipped.append(
-                Skipped("column", f"{name}.{column.name}", column.unsupported or "unsupported")
-            )
+    skipped.extend(unsupported_columns(name, columns))
     return LiveTable(
         name,
         tuple(columns),
