@@ -34,7 +34,7 @@ from ...query.row_chunks import RowChunks
 from ..base import ConnectParams, ExecResult, Row
 from .copy_text import chunk_encoder
 from .errors import connect_error, translate
-from .naive_utc import naive_for_timestamps, refused_aware, rows_naive_for_timestamps
+from .naive_utc import naive_for_timestamps, rows_naive_for_timestamps
 
 _PING_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 5.0
@@ -43,6 +43,15 @@ _RESYNC_TIMEOUT = 0.25  # a healthy server acknowledges a cancel in milliseconds
 T = TypeVar("T")
 
 _has_returning = re.compile(r"\bRETURNING\b", re.IGNORECASE).search
+_REFUSED_AWARE = re.compile(
+    r"^invalid input for query argument \$\d+: .*offset-naive and offset-aware", re.S
+).match
+
+
+def _refused_aware(exc: Exception) -> bool:
+    """asyncpg refused an aware datetime while encoding it: nothing was sent yet, so the
+    statement may run again (inside a transaction too)."""
+    return isinstance(exc, asyncpg.DataError) and _REFUSED_AWARE(str(exc)) is not None
 
 
 def _json_encode(value: Any) -> bytes:
@@ -167,7 +176,7 @@ class PostgresConnection:
             self._cancelled()
             raise
         except Exception as exc:
-            if rerun is not None and params and sql is not None and refused_aware(exc):
+            if rerun is not None and params and sql is not None and _refused_aware(exc):
                 fixed = naive_for_timestamps(params, await self._parameter_types(sql))
                 if fixed is not None:
                     return await self._guarded(lambda: rerun(fixed), sql, fixed)

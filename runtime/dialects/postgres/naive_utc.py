@@ -1,29 +1,19 @@
 """Aware datetimes bound to ``timestamp without time zone``: sent as naive UTC.
 
 asyncpg refuses an aware datetime for a ``timestamp`` parameter or column (its binary
-encoder subtracts a naive epoch). Models read such columns back as UTC, so the same
-instant goes in as naive UTC. Only where the server type is ``timestamp``: asyncpg reads a
-naive value for ``timestamptz`` in the client's local time zone, so those stay aware.
+encoder subtracts a naive epoch; ``driver.py`` recognises the refusal). Models read such
+columns back as UTC, so the same instant goes in as naive UTC. Only where the server type
+is ``timestamp``: asyncpg reads a naive value for ``timestamptz`` in the client's local
+time zone, so those stay aware. No driver import here (DESIGN: only ``driver.py``).
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
-
-_REFUSED = re.compile(
-    r"^invalid input for query argument \$\d+: .*offset-naive and offset-aware", re.S
-)
 TIMESTAMP = "timestamp"  # asyncpg's name of timestamp without time zone
-
-
-def refused_aware(exc: Exception) -> bool:
-    """asyncpg refused an aware datetime while encoding: nothing was sent yet."""
-    return isinstance(exc, asyncpg.DataError) and _REFUSED.match(str(exc)) is not None
 
 
 def _aware(value: object) -> bool:
