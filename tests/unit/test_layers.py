@@ -123,6 +123,32 @@ def test_the_document_engine_plugs_in_through_the_dialect(runtime_graph: grimp.I
     assert not naming, "\n".join(naming)
 
 
+# A driver is imported by its dialect's driver module only (DESIGN: installing Jadugar
+# for SQLite must not import asyncpg); pymongo and bson, which motor brings, stay inside
+# the MongoDB dialect.
+DRIVERS = {
+    "asyncpg": ("jadugar.dialects.postgres.driver",),
+    "aiomysql": ("jadugar.dialects.mysql.driver",),
+    "pymysql": ("jadugar.dialects.mysql.driver",),
+    "aiosqlite": ("jadugar.dialects.sqlite.driver",),
+    "motor": ("jadugar.dialects.mongodb.driver",),
+    "pymongo": ("jadugar.dialects.mongodb.",),
+    "bson": ("jadugar.dialects.mongodb.",),
+}
+
+
+def test_drivers_are_imported_by_their_dialects_driver_only() -> None:
+    graph = grimp.build_graph("jadugar", include_external_packages=True, cache_dir=None)
+    strays = sorted(
+        f"{module} imports {driver}"
+        for driver, allowed in DRIVERS.items()
+        if driver in graph.modules
+        for module in graph.find_modules_that_directly_import(driver)
+        if not any(module.startswith(a) if a.endswith(".") else module == a for a in allowed)
+    )
+    assert not strays, "\n".join(strays)
+
+
 MAX_MODULE_LINES = 600
 
 
