@@ -243,3 +243,39 @@ async def test_unbound_and_unconnected_models_say_what_to_do() -> None:
 
     with pytest.raises(DatabaseConnectionError, match=r"connect a DatabaseManager first"):
         await User.find(1)
+
+
+async def test_an_aware_datetime_keeps_its_instant(blog: DatabaseManager) -> None:
+    """A datetime in any time zone is stored as its instant and read back in UTC: by
+    save(), by create_many, by the query builder, and found again by a where()."""
+    user = await _user()
+    noon_in_paris = datetime.datetime(
+        2024, 6, 2, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
+    post = await Post.create(user_id=user.id, title="Saved", published_at=noon_in_paris)
+    await Post.create_many(
+        [
+            {"user_id": user.id, "title": f"Bulk {i}", "published_at": noon_in_paris}
+            for i in range(3)
+        ]
+    )
+    await blog.query.table("posts").insert(
+        {
+            "user_id": user.id,
+            "title": "Builder",
+            "status": "draft",
+            "published_at": noon_in_paris,
+            "created_at": noon_in_paris,
+            "updated_at": noon_in_paris,
+        }
+    )
+    ten_utc = datetime.datetime(2024, 6, 2, 10, tzinfo=datetime.UTC)
+    found = await Post.query().order_by("id").get()
+    assert [(p.title, p.published_at) for p in found] == [
+        ("Saved", ten_utc),
+        *((f"Bulk {i}", ten_utc) for i in range(3)),
+        ("Builder", ten_utc),
+    ]
+    assert (await Post.find(post.id)).published_at == noon_in_paris  # the same instant
+    assert await Post.query().where({"published_at": noon_in_paris}).count() == 5
+    assert await Post.query().where({"published_at": ten_utc}).count() == 5

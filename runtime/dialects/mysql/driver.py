@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
+import decimal
 import json
 import logging
 from collections.abc import AsyncGenerator, Sequence
@@ -49,6 +51,8 @@ _JSON_TYPES = (dict, list)
 # hex literals: valid whatever the sql_mode (NO_BACKSLASH_ESCAPES), and aiomysql 0.3's own
 # bytes escaping is broken with PyMySQL 1.2 (escape_bytes_prefixed became a string)
 _BINARY_TYPES = (bytes, bytearray, memoryview)
+# values the connection's escape() writes as they are (anything else: _escape_special)
+_PLAIN = frozenset({str, int, float, bool, type(None), decimal.Decimal, datetime.date})
 _background: set[asyncio.Task[None]] = set()  # KILL QUERY tasks started on cancellation
 
 
@@ -136,22 +140,25 @@ class MySQLConnection:
 
     def _escape(self, sql: str, params: Sequence[Any]) -> str:
         escape = self._raw.escape
+        special = self._escape_special
         try:
-            values = tuple(
-                [
-                    escape(json.dumps(v))
-                    if isinstance(v, _JSON_TYPES)
-                    else "X'" + bytes(v).hex() + "'"
-                    if isinstance(v, _BINARY_TYPES)
-                    else escape(v)
-                    for v in params
-                ]
-            )
+            values = tuple([escape(v) if type(v) in _PLAIN else special(v) for v in params])
             return sql % values
         except (TypeError, ValueError) as exc:
             raise QueryError(
                 f"cannot bind the parameters ({len(params)} given): {exc}", sql=sql, orig=exc
             ) from exc
+
+    def _escape_special(self, value: Any) -> str:
+        """A value the connection's ``escape()`` does not write as Jadugar means it."""
+        if isinstance(value, _JSON_TYPES):
+            return self._raw.escape(json.dumps(value))  # type: ignore[no-any-return]
+        if isinstance(value, _BINARY_TYPES):
+            return "X'" + bytes(value).hex() + "'"
+        if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+            # DATETIME has no time zone and models read it back as UTC: the same instant
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        return self._raw.escape(value)  # type: ignore[no-any-return]
 
     def _fail(self, exc: BaseException, sql: str | None, params: Sequence[Any] | None) -> NoReturn:
         err = translate(exc, sql, params)

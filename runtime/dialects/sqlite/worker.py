@@ -38,6 +38,20 @@ class Op:
             raise sqlite3.OperationalError("interrupted")
 
 
+def datetime_text(value: datetime.datetime) -> str:
+    """A datetime as SQLite stores it: ISO text as Python's default adapter writes it, an
+    aware one moved to UTC first, so that comparing and sorting the texts follows the
+    instants (models read them back in UTC)."""
+    if value.utcoffset():
+        value = value.astimezone(datetime.UTC)
+    return value.isoformat(" ")
+
+
+# sqlite3's adapters are per process: this one writes naive datetimes exactly as the
+# default adapter does (deprecated since Python 3.12), and aware ones as their UTC text
+sqlite3.register_adapter(datetime.datetime, datetime_text)
+
+
 def _adapt(value: Any) -> Any:
     """Values sqlite3 cannot bind natively (only reached after a binding error)."""
     if isinstance(value, dict | list):
@@ -47,7 +61,7 @@ def _adapt(value: Any) -> Any:
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, datetime.datetime):
-        return value.isoformat(" ")
+        return datetime_text(value)
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
