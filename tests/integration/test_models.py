@@ -3,6 +3,7 @@ loading, soft deletes, and values read back as the types the schema declares."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
 from collections.abc import AsyncIterator
@@ -279,3 +280,54 @@ async def test_an_aware_datetime_keeps_its_instant(blog: DatabaseManager) -> Non
     assert (await Post.find(post.id)).published_at == noon_in_paris  # the same instant
     assert await Post.query().where({"published_at": noon_in_paris}).count() == 5
     assert await Post.query().where({"published_at": ten_utc}).count() == 5
+
+
+@contextlib.asynccontextmanager
+async def server_time_zone_away_from_utc(db: DatabaseManager) -> AsyncIterator[None]:
+    """New sessions of the server start at +05:30 until the block ends (SQLite has no
+    server time zone: its CURRENT_TIMESTAMP is UTC)."""
+    q = db.query
+    if db.dialect.name == "postgres":
+        name = (await q.raw("SELECT current_database() AS name").first() or {})["name"]
+        await q.raw(f"ALTER DATABASE {q.quote(name)} SET timezone TO 'Asia/Kolkata'").execute()
+        try:
+            yield
+        finally:
+            await q.raw(f"ALTER DATABASE {q.quote(name)} RESET timezone").execute()
+    elif db.dialect.name == "mysql":
+        before = (await q.raw("SELECT @@global.time_zone AS tz").first() or {})["tz"]
+        await q.raw("SET GLOBAL time_zone = '+05:30'").execute()
+        try:
+            yield
+        finally:
+            await q.raw("SET GLOBAL time_zone = ?", [before]).execute()
+    else:
+        yield
+
+
+@pytest.mark.no_pooler("PgBouncer's pooled server sessions keep the zone they opened in")
+async def test_the_servers_now_is_utc_whatever_its_time_zone(
+    db: DatabaseManager, make_db: MakeDb
+) -> None:
+    """A column the server fills with its clock (a pulled `timestamp DEFAULT now()`, a
+    DATETIME DEFAULT CURRENT_TIMESTAMP) holds UTC, as models read it, on a server whose
+    time zone is not UTC: Jadugar's sessions run in UTC."""
+    table = f"tz_{uuid.uuid4().hex[:8]}"
+    column = {
+        "postgres": "at TIMESTAMP DEFAULT now()",
+        "mysql": "at DATETIME DEFAULT CURRENT_TIMESTAMP",
+        "sqlite": "at TEXT DEFAULT CURRENT_TIMESTAMP",
+    }[db.dialect.name]
+    await db.query.raw(f"CREATE TABLE {table} (id INTEGER, {column})").execute()
+    try:
+        async with server_time_zone_away_from_utc(db):
+            fresh = await make_db()  # its sessions open in the shifted zone
+            await fresh.query.table(table).insert({"id": 1})
+            row = await fresh.query.table(table).first()
+        assert row is not None
+        at = row["at"]
+        at = datetime.datetime.fromisoformat(at) if isinstance(at, str) else at
+        late = datetime.datetime.now(datetime.UTC) - at.replace(tzinfo=datetime.UTC)
+        assert abs(late) < datetime.timedelta(minutes=2), (at, late)
+    finally:
+        await db.query.raw(f"DROP TABLE {table}").execute()

@@ -69,6 +69,8 @@ def _connect_kwargs(params: ConnectParams, connect_timeout: float) -> dict[str, 
         "charset": "utf8mb4",
         # UPDATE reports rows matched, not rows changed, like PostgreSQL and SQLite
         "client_flag": CLIENT.FOUND_ROWS,
+        # NOW()/CURRENT_TIMESTAMP and TIMESTAMP columns in UTC, as models read DATETIMEs
+        "init_command": "SET time_zone = '+00:00'",
     }
 
 

@@ -420,9 +420,12 @@ class PostgresDriver:
         }
         if not params.statement_cache:
             kwargs["statement_cache_size"] = 0
+        # now() into a `timestamp` column in UTC, as models read such columns
+        settings = {"timezone": "UTC"}
         application_name = params.options.get("application_name")
         if application_name:
-            kwargs["server_settings"] = {"application_name": application_name}
+            settings["application_name"] = application_name
+        kwargs["server_settings"] = settings
         try:
             raw = await asyncpg.connect(**kwargs)
         except Exception as exc:
