@@ -225,8 +225,15 @@ class MigrationManager:
             self.db.off("query", capture)
         run.seconds = time.perf_counter() - started
         event = "migration:applied" if direction == "up" else "migration:rolledback"
-        payload = {"name": file.name, "batch": batch, "seconds": run.seconds}
-        self.db.events.emit(event, {**payload, "statements": len(run.statements)})
+        self.db.events.emit(
+            event,
+            {
+                "name": file.name,
+                "batch": batch,
+                "seconds": run.seconds,
+                "statements": len(run.statements),
+            },
+        )
         return run
 
     async def _record(

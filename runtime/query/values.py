@@ -17,6 +17,13 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any, cast, overload
 
+
+def naive_utc(value: datetime.datetime) -> datetime.datetime:
+    """An aware datetime as the same instant in naive UTC: how a column without a time
+    zone (MySQL DATETIME, PostgreSQL timestamp) holds it, and models read it back."""
+    return value.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
 SCALAR_TYPES: tuple[type, ...] = (
     str,
     int,

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from ...migrations import operations as ops
 from ...migrations.operations import ColumnDefinition
 from ...query.expressions import SqlExpr
+from ...query.values import naive_utc
 from ...schema_compiler import (
     ColumnInfo,
     DdlCompiler,
@@ -82,8 +83,7 @@ class MySQLDdl(DdlCompiler):
 
     def literal(self, value: Any, column: ColumnDefinition | None = None) -> str:
         if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-            # DATETIME holds no zone: UTC, as the driver binds aware datetimes
-            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+            value = naive_utc(value)  # DATETIME holds no zone: as the driver binds them
         return super().literal(value, column)
 
     def now_default(self, column: ColumnDefinition) -> str:

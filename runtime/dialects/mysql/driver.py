@@ -35,6 +35,7 @@ from pymysql.constants import CLIENT
 from ...errors import DatabaseConnectionError, QueryError, QueryTimeoutError
 from ...hosts import HostSet, format_host
 from ...query.row_chunks import made
+from ...query.values import naive_utc
 from ..base import ConnectParams, ExecResult, Row
 from ..failures import connection_failed
 from .errors import connect_error, failure_reason, translate
@@ -159,7 +160,7 @@ class MySQLConnection:
             return "X'" + bytes(value).hex() + "'"
         if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
             # DATETIME has no time zone and models read it back as UTC: the same instant
-            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+            value = naive_utc(value)
         return self._raw.escape(value)  # type: ignore[no-any-return]
 
     def _fail(self, exc: BaseException, sql: str | None, params: Sequence[Any] | None) -> NoReturn:

@@ -13,37 +13,40 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
+from ...query.values import naive_utc
+
 TIMESTAMP = "timestamp"  # asyncpg's name of timestamp without time zone
 
 
-def _aware(value: object) -> bool:
-    return isinstance(value, datetime.datetime) and value.utcoffset() is not None
+def _naive_at(values: Sequence[Any], at: Sequence[int]) -> list[Any] | None:
+    """``values`` with the aware datetimes at positions ``at`` as naive UTC, or None when
+    there is none."""
+    fixed: list[Any] | None = None
+    for i in at:
+        value = values[i]
+        if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+            if fixed is None:
+                fixed = list(values)
+            fixed[i] = naive_utc(value)
+    return fixed
 
 
-def _naive(value: datetime.datetime) -> datetime.datetime:
-    return value.astimezone(datetime.UTC).replace(tzinfo=None)
+def _timestamps(types: Sequence[str], width: int) -> list[int]:
+    return [i for i, kind in enumerate(types[:width]) if kind == TIMESTAMP]
 
 
 def naive_for_timestamps(values: Sequence[Any], types: Sequence[str]) -> list[Any] | None:
     """``values`` with the aware datetimes bound to ``timestamp`` as naive UTC, or None
     when there is none."""
-    at = [i for i, kind in enumerate(types) if kind == TIMESTAMP and i < len(values)]
-    if not any(_aware(values[i]) for i in at):
-        return None
-    fixed = list(values)
-    for i in at:
-        if _aware(fixed[i]):
-            fixed[i] = _naive(fixed[i])
-    return fixed
+    return _naive_at(values, _timestamps(types, len(values)))
 
 
 def rows_naive_for_timestamps(
     rows: Sequence[Sequence[Any]], types: Sequence[str]
 ) -> Sequence[Sequence[Any]]:
-    """``naive_for_timestamps`` of every row (``rows`` itself when the columns hold no
-    ``timestamp``: no row is looked at)."""
-    if TIMESTAMP not in types:
+    """``naive_for_timestamps`` of every row, the positions found once (``rows`` itself
+    when the columns hold no ``timestamp``: no row is looked at)."""
+    at = _timestamps(types, len(types))
+    if not at:
         return rows
-    return [
-        row if (fixed := naive_for_timestamps(row, types)) is None else tuple(fixed) for row in rows
-    ]
+    return [row if (fixed := _naive_at(row, at)) is None else tuple(fixed) for row in rows]
