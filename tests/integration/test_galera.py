@@ -286,6 +286,7 @@ async def test_a_killed_node_is_left_and_used_again_once_it_rejoins(
     outcomes = Outcomes()
     count_retries(db, outcomes)
     reads = {"ok": 0, "failed": 0, "slowest": 0.0}
+    read_errors: list[str] = []
     stop = asyncio.Event()
 
     async def reader() -> None:
@@ -295,8 +296,9 @@ async def test_a_killed_node_is_left_and_used_again_once_it_rejoins(
                 row = await db.query.raw(
                     f"SELECT SUM(balance) AS total FROM {bank.accounts}"
                 ).first()
-            except JadugarError:
+            except JadugarError as exc:
                 reads["failed"] += 1
+                read_errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
             else:
                 assert row is not None and int(row["total"]) == ACCOUNTS * OPENING
                 reads["ok"] += 1
@@ -363,7 +365,8 @@ async def test_a_killed_node_is_left_and_used_again_once_it_rejoins(
         f"{rejoin_started - killed_at:.1f} s after the kill; transfers per node "
         f"{dict(sorted(outcomes.by_port.items()))}"
     )
-    assert reads["failed"] == 0
+    assert kind == "IST"  # the missed write sets only: no donor paused for a full copy
+    assert reads["failed"] == 0, read_errors
     assert status.in_use == 0
     # in doubt: only transfers whose COMMIT was cut by the kill (outcome unknown)
     assert len(outcomes.in_doubt) <= 6, outcomes.errors
